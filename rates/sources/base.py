@@ -1,0 +1,78 @@
+"""What every source adapter is: settings, a fetch step, and a pure ``parse``."""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from rates.errors import ParseError
+from rates.models import QuoteSet
+from rates.units import Duration
+
+if TYPE_CHECKING:
+    from rates.fetch import Fetcher
+
+SourceId = Annotated[str, Field(pattern=r"^[a-z0-9-]+$", min_length=1, max_length=64)]
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+_CODE = re.compile(r"^[A-Za-z]{3}$")
+
+
+def normalize_code(value: object) -> object:
+    """Codes are case-insensitive in config; store them upper-case."""
+    return value.upper() if isinstance(value, str) and _CODE.match(value) else value
+
+
+class SourceSettings(BaseModel):
+    """Keys every source takes; each kind extends this with its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: SourceId
+    kind: str
+
+    @property
+    def network(self) -> bool:
+        return False
+
+
+class NetworkSettings(SourceSettings):
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+    every: Duration = timedelta(hours=1)
+    timeout: Duration = timedelta(seconds=20)
+
+    @property
+    def network(self) -> bool:
+        return True
+
+
+class Source(ABC):
+    """A source adapter: registered under ``kind``, built from its ``Settings``."""
+
+    kind: ClassVar[str]
+    Settings: ClassVar[type[SourceSettings]]
+
+    def __init__(self, settings: SourceSettings) -> None:
+        self.settings = settings
+
+    @property
+    def id(self) -> str:
+        return self.settings.id
+
+    async def fetch(self, fetcher: Fetcher) -> QuoteSet:
+        """Download the payload and parse it. Kinds that need more steps override this."""
+        assert isinstance(self.settings, NetworkSettings)
+        payload = await fetcher.get(self.id, self.settings.url, self.settings.timeout)
+        return self.parse(payload)
+
+    @abstractmethod
+    def parse(self, payload: bytes) -> QuoteSet:
+        """Turn payload bytes into quotes. Pure: no I/O, no clock, no logging."""
+
+    def fail(self, reason: str) -> ParseError:
+        """The error to raise when the payload is not what this kind expects."""
+        return ParseError(self.id, reason)
+
