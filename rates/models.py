@@ -19,7 +19,8 @@ BASE = "IQD"
 class Quote:
     code: str
     value: Decimal
-    published: date
+    # None when the payload carries no date: the refresh dates it by its fetch.
+    published: date | None
     buy: Decimal | None = None
     sell: Decimal | None = None
 
@@ -72,12 +73,17 @@ class Hold:
 
 
 @dataclass(frozen=True)
-class Accepted:
-    """The last value accepted for a currency: the base of the jump check."""
+class Resolved:
+    """A currency's IQD rate as one source (or a cross through its ref) gives it."""
 
     code: str
     rate: Decimal
     source: str
+    published: date
+    fetched_at: datetime
+    stale: bool
+    buy: Decimal | None = None
+    sell: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,6 @@ class Rate:
     """One row of the rates document, before presentation rounding."""
 
     code: str
-    name: str
     per: int
     status: str  # ok | stale | held | unavailable
     rate: Decimal | None = None

@@ -1,0 +1,1 @@
+"""Official exchange rates of foreign currencies against the Iraqi dinar."""

@@ -1,0 +1,5 @@
+"""``python -m rates``."""
+
+from rates.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,229 @@
+"""``config.yaml``: pydantic models, loading with line numbers, every problem at once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from rates.errors import ConfigError, ConfigProblem
+from rates.models import BASE
+from rates.sources import REGISTRY, SourceSettings
+from rates.sources.base import CurrencyCode, SourceId, normalize_code
+from rates.units import Duration, Fraction
+from rates.yaml_lines import LinedYaml, Path as YamlPath, YamlSyntaxError, dotted
+
+Code = Annotated[CurrencyCode, BeforeValidator(normalize_code)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Currency(_Strict):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    per: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    sources: list[SourceId] | None = None
+
+
+def _currency_entry(value: Any) -> Any:
+    return {"code": value} if isinstance(value, str) else value
+
+
+class Policy(_Strict):
+    stale_after: Duration = timedelta(hours=36)
+    max_jump: Fraction = Decimal("0.10")
+    agree_within: Fraction = Decimal("0.02")
+
+
+class Storage(_Strict):
+    dir: Path = Path("var/rates")
+
+
+class Server(_Strict):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    cors_origins: list[str] = ["*"]
+    frame_ancestors: list[str] = ["*"]
+    max_age: Duration = timedelta(seconds=60)
+
+
+class Widget(_Strict):
+    title: Annotated[str, Field(min_length=1, max_length=120)] = "الأسعار الرسمية للعملات مقابل الدينار"
+    digits: Literal["arab", "latn"] = "arab"
+    theme: Literal["light", "dark", "auto"] = "auto"
+
+
+class Config(_Strict):
+    base: Literal["IQD"] = BASE
+    currencies: Annotated[list[Annotated[Currency, BeforeValidator(_currency_entry)]], Field(min_length=1)]
+    sources: Annotated[list[SourceSettings], Field(min_length=1)]
+    policy: Policy = Policy()
+    storage: Storage = Storage()
+    server: Server = Server()
+    widget: Widget = Widget()
+    # Where it was read from and when; not keys of the file.
+    path: Path = Path("config.yaml")
+    loaded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def source(self, source_id: str) -> SourceSettings:
+        return next(s for s in self.sources if s.id == source_id)
+
+    def preference(self, code: str) -> list[str]:
+        """Source ids to try for ``code``, most preferred first."""
+        currency = next((c for c in self.currencies if c.code == code), None)
+        if currency is not None and currency.sources:
+            return currency.sources
+        return [s.id for s in self.sources]
+
+    @property
+    def codes(self) -> list[str]:
+        return [c.code for c in self.currencies]
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """``-c PATH``, else ``$RATES_CONFIG``, else ``./config.yaml``."""
+    return Path(explicit or os.environ.get("RATES_CONFIG") or "config.yaml")
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate ``path``; raise :class:`ConfigError` listing every problem."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([ConfigProblem(str(file), 1, "", f"cannot read the file ({exc})")]) from None
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: Path) -> Config:
+    try:
+        doc = LinedYaml(text)
+    except YamlSyntaxError as exc:
+        raise ConfigError([ConfigProblem(str(file), exc.line, "", exc.message)]) from None
+    problems = _Checker(doc, file).problems()
+    if problems:
+        raise ConfigError(problems)
+    config = _build(doc.data, file)
+    storage_dir = config.storage.dir if config.storage.dir.is_absolute() else file.parent / config.storage.dir
+    return config.model_copy(update={"storage": Storage(dir=storage_dir.resolve())})
+
+
+def _build(data: dict[str, Any], file: Path) -> Config:
+    sources = [REGISTRY[s["kind"]].Settings.model_validate(s) for s in data["sources"]]
+    return Config.model_validate({**data, "sources": sources, "path": file.resolve()})
+
+
+class _Checker:
+    """Collects every problem of a parsed file, each with its line and dotted path."""
+
+    def __init__(self, doc: LinedYaml, file: Path) -> None:
+        self.doc = doc
+        self.file = str(file)
+
+    def problems(self) -> list[ConfigProblem]:
+        data = self.doc.data
+        if not isinstance(data, dict):
+            return [self._problem((), "the file must be a mapping with at least 'currencies' and 'sources'")]
+        found = [
+            self._problem(path, f"duplicate key (first at line {self.doc.line_of(path)})", line)
+            for path, line in self.doc.duplicates
+        ]
+        found += self._top_level(data)
+        found += self._sources(data.get("sources"))
+        found += self._cross_references(data)
+        return found
+
+    def _problem(self, path: YamlPath, message: str, line: int | None = None) -> ConfigProblem:
+        return ConfigProblem(self.file, line or self.doc.line_of(path), dotted(path), message)
+
+    def _pydantic(self, error: ValidationError, prefix: YamlPath) -> Iterator[ConfigProblem]:
+        for item in error.errors():
+            path = (*prefix, *item["loc"])
+            yield self._problem(path, _message(item))
+
+    def _top_level(self, data: dict[str, Any]) -> list[ConfigProblem]:
+        # Sources are checked per kind below; a placeholder keeps the rest of the model whole.
+        shallow = {**data, "sources": [_PLACEHOLDER] * len(data["sources"])} if isinstance(data.get("sources"), list) and data["sources"] else data
+        try:
+            Config.model_validate(shallow)
+        except ValidationError as exc:
+            return [p for p in self._pydantic(exc, ()) if not p.path.startswith("sources[")]
+        return []
+
+    def _sources(self, sources: Any) -> list[ConfigProblem]:
+        if not isinstance(sources, list):
+            return []
+        found: list[ConfigProblem] = []
+        first_line: dict[str, int] = {}
+        for index, entry in enumerate(sources):
+            path: YamlPath = ("sources", index)
+            if not isinstance(entry, dict):
+                found.append(self._problem(path, "a source must be a mapping with 'id' and 'kind'"))
+                continue
+            kind = entry.get("kind")
+            if kind not in REGISTRY:
+                known = ", ".join(sorted(REGISTRY))
+                message = "required" if kind is None else f"unknown kind {kind!r}; known kinds: {known}"
+                found.append(self._problem((*path, "kind"), message))
+                found += self._common_keys(entry, path)
+            else:
+                try:
+                    REGISTRY[kind].Settings.model_validate(entry)
+                except ValidationError as exc:
+                    found += self._pydantic(exc, path)
+            source_id = entry.get("id")
+            if isinstance(source_id, str):
+                if source_id in first_line:
+                    found.append(self._problem((*path, "id"), f"duplicate source id {source_id!r} (first at line {first_line[source_id]})"))
+                else:
+                    first_line[source_id] = self.doc.line_of((*path, "id"))
+        return found
+
+    def _common_keys(self, entry: dict[str, Any], path: YamlPath) -> list[ConfigProblem]:
+        """An unknown kind still gets its id checked."""
+        try:
+            SourceSettings.model_validate({"id": entry.get("id"), "kind": "any"})
+        except ValidationError as exc:
+            return list(self._pydantic(exc, path))
+        return []
+
+    def _cross_references(self, data: dict[str, Any]) -> list[ConfigProblem]:
+        ids = {s.get("id") for s in data.get("sources") or [] if isinstance(s, dict)}
+        found: list[ConfigProblem] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(data.get("currencies") or []):
+            entry = _currency_entry(entry)
+            if not isinstance(entry, dict):
+                continue
+            code = normalize_code(entry.get("code"))
+            if isinstance(code, str) and code in seen:
+                found.append(self._problem(("currencies", index), f"duplicate currency {code}"))
+            seen.add(code if isinstance(code, str) else "")
+            for pos, source_id in enumerate(entry.get("sources") or []):
+                if source_id not in ids:
+                    found.append(self._problem(("currencies", index, "sources", pos), f"no source has id {source_id!r}"))
+        return found
+
+
+_PLACEHOLDER = SourceSettings(id="placeholder", kind="placeholder")
+
+_MESSAGES = {
+    "extra_forbidden": "unknown key",
+    "missing": "required",
+}
+
+
+def _message(item: Any) -> str:
+    if item["loc"] == ("base",):
+        return "the only base supported is IQD"
+    if item["type"] in _MESSAGES:
+        return str(_MESSAGES[item["type"]])
+    message = str(item["msg"])
+    return message.removeprefix("Value error, ")

@@ -1,0 +1,154 @@
+"""One refresh: fetch → validate → store quotes → merge → store document → publish.
+
+The only place that catches a source's errors. A failure never overwrites last good
+data: the source's previous quotes stay in the store and keep serving (and go stale).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from rates.config import Config
+from rates.document import build_document, decode, encode, keep_updated_at
+from rates.errors import SourceError
+from rates.fetch import Fetcher
+from rates.merge import MergeInput, merge
+from rates.models import QuoteSet, SourceQuotes, StoredQuote
+from rates.present import significant
+from rates.sources import Source, build_sources
+from rates.store import MergeState, SourceStatus, Store
+from rates.validate import check
+
+log = logging.getLogger(__name__)
+BAGHDAD = ZoneInfo("Asia/Baghdad")
+Clock = Callable[[], datetime]
+FetchObserver = Callable[[str, str, float], None]  # source id, outcome, seconds
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    source_id: str
+    ok: bool
+    message: str
+    network: bool
+
+
+class Pipeline:
+    """Holds what a refresh needs; the scheduler and ``rates fetch`` both drive it."""
+
+    def __init__(
+        self, config: Config, store: Store, fetcher: Fetcher, *, clock: Clock = utc_now,
+        on_fetch: FetchObserver | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.fetcher = fetcher
+        self.clock = clock
+        self.on_fetch = on_fetch
+        self.sources = {s.id: s for s in build_sources(config.sources)}
+        self._merge_lock = asyncio.Lock()
+
+    async def refresh_all(self) -> tuple[list[Outcome], bytes]:
+        outcomes = await asyncio.gather(*(self.run_source(s) for s in self.sources.values()))
+        return list(outcomes), await self.remerge()
+
+    async def refresh_source(self, source_id: str) -> Outcome:
+        outcome = await self.run_source(self.sources[source_id])
+        await self.remerge()
+        return outcome
+
+    async def run_source(self, source: Source) -> Outcome:
+        started = time.perf_counter()
+        network = source.settings.network
+        try:
+            quote_set = await source.fetch(self.fetcher)
+            fetched_at = self.clock()
+            message = await asyncio.to_thread(self._accept, source.id, quote_set, fetched_at)
+        except SourceError as exc:
+            await asyncio.to_thread(self._record_failure, source.id, exc.reason)
+            self._observe(source.id, "error", started)
+            return Outcome(source.id, False, exc.reason, network)
+        self._observe(source.id, "ok", started)
+        return Outcome(source.id, True, message, network)
+
+    def _observe(self, source_id: str, outcome: str, started: float) -> None:
+        if self.on_fetch is not None:
+            self.on_fetch(source_id, outcome, time.perf_counter() - started)
+
+    def _accept(self, source_id: str, quote_set: QuoteSet, fetched_at: datetime) -> str:
+        """Validate and store; raises SourceError when nothing usable is left."""
+        today = fetched_at.astimezone(BAGHDAD).date()
+        checked = check(quote_set.quotes, today)
+        if not checked.accepted:
+            raise SourceError(source_id, f"no usable numbers ({checked.summary()})")
+        previous = self.store.source_quotes([source_id]).get(source_id)
+        kept = dict(previous.quotes) if previous is not None and previous.ref == quote_set.ref else {}
+        for quote in checked.accepted:
+            dated = quote if quote.published is not None else replace(quote, published=today)
+            kept[quote.code] = StoredQuote(dated, fetched_at)
+        status = self.store.status(source_id)
+        if status.failures:
+            log.info("%s recovered after %d failed fetches", source_id, status.failures)
+        newest = max(q.published for q in checked.accepted if q.published is not None) if any(
+            q.published for q in checked.accepted) else today
+        message = f"{len(checked.accepted)} quotes published {newest.isoformat()}"
+        if checked.rejected:
+            message += f"; rejected {checked.summary()}"
+        log.info("%s: %s", source_id, message)
+        new_status = replace(status, last_success=fetched_at, failures=0, rejected=checked.rejected)
+        self.store.save_fetch(SourceQuotes(source_id, quote_set.ref, kept), new_status)
+        return message
+
+    def _record_failure(self, source_id: str, reason: str) -> None:
+        status = self.store.status(source_id)
+        if status.failures == 0:
+            log.warning("%s failed: %s (last good data keeps serving)", source_id, reason)
+        else:
+            log.debug("%s still failing (%d): %s", source_id, status.failures + 1, reason)
+        failed = replace(status, last_error=reason, last_error_at=self.clock(), failures=status.failures + 1)
+        self.store.save_fetch(None, failed)
+
+    async def remerge(self) -> bytes:
+        """Merge the stored quotes into a document and store it; returns its bytes."""
+        async with self._merge_lock:
+            return await asyncio.to_thread(self._remerge)
+
+    def _remerge(self) -> bytes:
+        config = self.config
+        state = self.store.merge_state()
+        now = self.clock()
+        result = merge(MergeInput(
+            config=config, sources=self.store.source_quotes(self.sources), accepted=state.accepted,
+            holds=state.holds, rejections=state.rejections, now=now,
+        ))
+        points = {
+            r.code: (r.published, significant(r.rate))
+            for r in result.rates
+            if r.status in ("ok", "stale") and r.rate is not None and r.published is not None
+        }
+        history = self.store.history(config.codes)
+        for code, (day, rate) in points.items():
+            history[code] = {**history[code], day: rate}
+        previous = self.store.document()
+        document = keep_updated_at(
+            build_document(config, result.rates, history, now), None if previous is None else decode(previous)
+        )
+        payload = encode(document)
+        self.store.save_merge(MergeState(result.accepted, result.holds, state.rejections), payload, points)
+        return payload
+
+
+def failed_network(outcomes: Iterable[Outcome]) -> bool:
+    """True when every network source failed (a ``fixed`` source does not count)."""
+    network = [o for o in outcomes if o.network]
+    return bool(network) and not any(o.ok for o in network)

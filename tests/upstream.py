@@ -1,0 +1,137 @@
+"""A local upstream on 127.0.0.1 that serves the real fixture payloads, and misbehaves on demand.
+
+Paths mirror the real sources, so a config only swaps the origin:
+  /page/144, /static/uploads/up/<file>.xlsx   the CBI page and workbook
+  /v6/latest/USD, /v6/latest/EUR              ExchangeRate-API open access
+  /daily/gbp.json                             floatrates
+  /stats/eurofxref/eurofxref-daily.xml        ECB
+  /v1/currencies/usd.json                     currency-api (synthesized: no real sample exists)
+  /custom/rates.json                          a generic JSON feed
+Faults are set per path from a test (``upstream.fault(path, ...)``) or, for a separate
+process, with ``POST /_control`` ``{"path", "status", "body", "delay", "content_type"}``.
+Run standalone: ``python -m tests.upstream --port 9099``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).parent / "fixtures" / "upstream"
+CBI_WORKBOOK = "/static/uploads/up/file-177909880482668.xlsx"
+
+CURRENCY_API_USD = {
+    "date": "2026-11-20",
+    "usd": {"iqd": 1310.5, "kwd": 0.3068, "eur": 0.9201, "try": 41.92, "egp": 48.35, "usd": 1},
+}
+CUSTOM_FEED = {"data": {"asof": "2026-11-20", "quotes": {"USD": 1, "KWD": 0.3068, "EGP": 48.35}}}
+
+
+@dataclass
+class Fault:
+    status: int = 200
+    body: bytes | None = None
+    delay: float = 0.0
+    content_type: str | None = None
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+class Upstream:
+    """The routes and the faults; ``app`` is an aiohttp application serving them."""
+
+    def __init__(self) -> None:
+        self.faults: dict[str, Fault] = {}
+        self.hits: dict[str, int] = {}
+        self.app = web.Application()
+        self.app.router.add_post("/_control", self._control)
+        self.app.router.add_get("/{tail:.*}", self._serve)
+
+    def fault(self, path: str, status: int = 200, body: bytes | None = None, delay: float = 0.0,
+              content_type: str | None = None) -> None:
+        self.faults[path] = Fault(status, body, delay, content_type)
+
+    def clear(self, path: str | None = None) -> None:
+        if path is None:
+            self.faults.clear()
+        else:
+            self.faults.pop(path, None)
+
+    def payload(self, path: str, origin: str) -> tuple[bytes, str] | None:
+        """The normal bytes of ``path``, and their content type."""
+        if path == "/page/144":
+            page = fixture("cbi_page144.html").replace(b"https://cbi.iq", origin.encode())
+            return page, "text/html; charset=utf-8"
+        if path == CBI_WORKBOOK:
+            return fixture("cbi_major_currencies_and_gold.xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        static = {
+            "/v6/latest/USD": "open_er_api_latest_USD.json",
+            "/v6/latest/EUR": "open_er_api_latest_EUR.json",
+            "/daily/gbp.json": "floatrates_daily_gbp.json",
+        }
+        if path in static:
+            return fixture(static[path]), "application/json"
+        if path == "/stats/eurofxref/eurofxref-daily.xml":
+            return fixture("ecb_eurofxref-daily.xml"), "text/xml"
+        if path == "/v1/currencies/usd.json":
+            return json.dumps(CURRENCY_API_USD).encode(), "application/json"
+        if path == "/custom/rates.json":
+            return json.dumps(CUSTOM_FEED).encode(), "application/json"
+        return None
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        path = request.path
+        self.hits[path] = self.hits.get(path, 0) + 1
+        fault = self.faults.get(path, Fault())
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        normal = self.payload(path, f"{request.scheme}://{request.host}")
+        if normal is None and fault.body is None:
+            raise web.HTTPNotFound(text="no such fixture")
+        body = fault.body if fault.body is not None else normal[0]  # type: ignore[index]
+        content_type = fault.content_type or (normal[1] if normal else "application/octet-stream")
+        return web.Response(status=fault.status, body=body, headers={"Content-Type": content_type})
+
+    async def _control(self, request: web.Request) -> web.Response:
+        order = await request.json()
+        if order.get("clear"):
+            self.clear(order.get("path"))
+        else:
+            body = order.get("body")
+            self.fault(order["path"], int(order.get("status", 200)),
+                       body.encode() if isinstance(body, str) else None, float(order.get("delay", 0)),
+                       order.get("content_type"))
+        return web.json_response({"faults": sorted(self.faults)})
+
+
+def bundled_config_text(origin: str, store_dir: str) -> str:
+    """The bundled config.yaml with every network source pointed at ``origin``."""
+    text = (Path(__file__).parent.parent / "config.yaml").read_text(encoding="utf-8")
+    for real, local in {
+        "https://cbi.iq/page/144": f"{origin}/page/144",
+        "https://open.er-api.com/v6/latest/USD": f"{origin}/v6/latest/USD",
+        "https://www.floatrates.com/daily/usd.json": f"{origin}/daily/gbp.json",
+        "dir: var/rates": f"dir: {store_dir}",
+    }.items():
+        assert real in text, real
+        text = text.replace(real, local)
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9099)
+    args = parser.parse_args()
+    web.run_app(Upstream().app, host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()

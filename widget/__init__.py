@@ -1,0 +1,1 @@
+"""The embeddable Arabic widget: the /widget page and the /widget.js loader."""

@@ -1,0 +1,107 @@
+"""Number, date and digit formatting for the widget (Arabic locale, Baghdad time).
+
+Every number shown by the widget goes through :func:`format_number`, which rounds for
+display only, never uses scientific notation and never turns a positive value into "0".
+Babel's ``numbering_system="arab"`` switches the separators to ``٬``/``٫`` but keeps the
+ASCII digits, so :func:`localize_digits` maps them afterwards (dates and times too).
+"""
+
+from __future__ import annotations
+
+import decimal
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+Digits = Literal["arab", "latn"]
+
+LOCALE = "ar"
+BAGHDAD = ZoneInfo("Asia/Baghdad")
+DATE_PATTERN = "d MMMM y"
+DATETIME_PATTERN = "d MMMM y، h:mm a"
+
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+# Wide enough that quantizing any realistic (or absurd) value never overflows.
+_CONTEXT = decimal.Context(prec=200, rounding=decimal.ROUND_HALF_UP)
+
+
+def positive_decimal(value: object) -> Decimal | None:
+    """``value`` as a finite positive Decimal, else None (never a made-up 0)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except decimal.InvalidOperation:
+            return None
+    else:
+        return None
+    if not number.is_finite() or number <= 0:
+        return None
+    return number
+
+
+def display_decimals(value: Decimal) -> int:
+    """How many decimals to show: at most 2 from 100 up, else 4 significant digits."""
+    magnitude = abs(value)
+    if magnitude >= 100 or magnitude == 0:
+        return 2
+    return max(0, 3 - magnitude.adjusted())
+
+
+def localize_digits(text: str, digits: Digits) -> str:
+    """Map ASCII digits to Arabic-Indic ones when ``digits`` is ``arab``."""
+    return text.translate(_ARABIC_INDIC) if digits == "arab" else text
+
+
+def format_number(value: Decimal, digits: Digits) -> str:
+    """A rate for display: grouped, rounded to :func:`display_decimals`, in ``digits``."""
+    places = display_decimals(value)
+    rounded = value.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
+    pattern = "#,##0." + "#" * places if places else "#,##0"
+    text = format_decimal(rounded, format=pattern, locale=LOCALE, numbering_system=digits)
+    return localize_digits(str(text), digits)
+
+
+def parse_day(value: object) -> date | None:
+    """A ``YYYY-MM-DD`` string as a date, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ISO-8601 timestamp (``Z`` allowed) as an aware datetime, else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def format_day(day: date, digits: Digits) -> str:
+    """A publication date in Arabic, e.g. ``٢٦ فبراير ٢٠٢٦``."""
+    return localize_digits(str(format_date(day, DATE_PATTERN, locale=LOCALE)), digits)
+
+
+def format_moment(moment: datetime, digits: Digits) -> str:
+    """A timestamp in Baghdad time, in Arabic, e.g. ``٢٩ نوفمبر ٢٠٢٦، ١٢:٣٠ م``."""
+    text = format_datetime(moment, DATETIME_PATTERN, tzinfo=BAGHDAD, locale=LOCALE)
+    return localize_digits(str(text), digits)

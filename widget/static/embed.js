@@ -1,0 +1,58 @@
+/* IQD rates embed loader, one line per widget:
+   <script src="…/widget.js" data-symbols="USD,EUR" data-theme="dark" data-digits="latn" async></script>
+   It inserts an iframe right after the script, sized by the height the widget posts. */
+(function () {
+  "use strict";
+  try {
+    var doc = document;
+    var mark = "data-iqd-rates";
+    var isLoader = /\/widget\.js(?:[?#]|$)/;
+    var script = doc.currentScript;
+    if (!script || !isLoader.test(script.src) || script.hasAttribute(mark)) {
+      // Fallback (no currentScript): the last loader script not processed yet.
+      script = null;
+      var all = doc.getElementsByTagName("script");
+      for (var i = all.length - 1; i >= 0; i--) {
+        if (isLoader.test(all[i].src) && !all[i].hasAttribute(mark)) {
+          script = all[i];
+          break;
+        }
+      }
+    }
+    if (!script || !script.parentNode) return;
+    script.setAttribute(mark, "");
+
+    var origin = new URL(script.src).origin;
+    var query = [];
+    ["symbols", "theme", "digits"].forEach(function (name) {
+      var value = script.getAttribute("data-" + name);
+      if (value) query.push(name + "=" + encodeURIComponent(value.replace(/\s+/g, "")));
+    });
+
+    var frame = doc.createElement("iframe");
+    // …/widget.js -> …/widget, on the loader's own origin (a path prefix is kept).
+    frame.src = script.src.replace(/\.js(?:[?#].*)?$/, "") + (query.length ? "?" + query.join("&") : "");
+    frame.title = "أسعار صرف العملات مقابل الدينار العراقي";
+    frame.setAttribute("loading", "lazy");
+    frame.setAttribute("scrolling", "no");
+    frame.setAttribute("frameborder", "0");
+    frame.setAttribute("sandbox", "allow-scripts allow-same-origin");
+    // Hidden with visibility (not display:none) so lazy loading still loads it; it only
+    // shows once the widget has posted its height, so a dead service leaves nothing.
+    frame.style.cssText = "display:block;width:100%;height:0;border:0;visibility:hidden";
+
+    window.addEventListener("message", function (event) {
+      try {
+        if (event.origin !== origin || event.source !== frame.contentWindow) return;
+        var data = event.data;
+        if (!data || data.type !== "iqd-rates:height") return;
+        var height = Math.ceil(+data.height);
+        if (!(height > 0 && height < 20000)) return;
+        frame.style.height = height + "px";
+        frame.style.visibility = "visible";
+      } catch (ignored) {}
+    });
+
+    script.parentNode.insertBefore(frame, script.nextSibling);
+  } catch (ignored) {}
+})();

@@ -1,0 +1,26 @@
+// Re-fetch this page every data-refresh seconds and swap #w in place (no flash; the old
+// content stays on any error), and post the content height to the embedding page.
+(function(){
+var d=document,w=window,h=d.documentElement;
+function post(){
+var e=d.getElementById("w");
+if(e&&w.parent!==w)try{w.parent.postMessage({type:"iqd-rates:height",height:Math.ceil(e.getBoundingClientRect().height)},"*")}catch(x){}
+}
+function later(){setTimeout(load,Math.max(+h.getAttribute("data-refresh")||60,10)*1e3)}
+function load(){
+if(d.hidden||!w.fetch||!w.DOMParser)return later();
+fetch(location.href,{cache:"no-cache",credentials:"same-origin"}).then(function(r){
+if(!r.ok)throw r.status;
+return r.text();
+}).then(function(t){
+var n=new DOMParser().parseFromString(t,"text/html"),b=n.getElementById("w"),o=d.getElementById("w"),s=n.documentElement.getAttribute("data-refresh");
+if(s)h.setAttribute("data-refresh",s);
+if(b&&o&&b.innerHTML!==o.innerHTML){o.parentNode.replaceChild(d.importNode(b,true),o);post()}
+}).catch(function(){}).then(later);
+}
+w.addEventListener("load",post);
+w.addEventListener("resize",post);
+if(w.ResizeObserver)new ResizeObserver(post).observe(d.body);
+post();
+later();
+})();
