@@ -58,6 +58,11 @@ class Pipeline:
         self.sources = {s.id: s for s in build_sources(config.sources)}
         self._merge_lock = asyncio.Lock()
 
+    def reconfigure(self, config: Config) -> None:
+        """Take a reloaded config: sources added, removed or retuned."""
+        self.config = config
+        self.sources = {s.id: s for s in build_sources(config.sources)}
+
     async def refresh_all(self) -> tuple[list[Outcome], bytes]:
         outcomes = await asyncio.gather(*(self.run_source(s) for s in self.sources.values()))
         return list(outcomes), await self.remerge()
@@ -144,7 +149,9 @@ class Pipeline:
             build_document(config, result.rates, history, now), None if previous is None else decode(previous)
         )
         payload = encode(document)
-        self.store.save_merge(MergeState(result.accepted, result.holds, state.rejections), payload, points)
+        new_state = MergeState(result.accepted, result.holds, state.rejections)
+        if payload != previous or new_state != state:
+            self.store.save_merge(new_state, payload, points)
         return payload
 
 

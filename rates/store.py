@@ -20,7 +20,10 @@ from typing import Any, TypeVar
 
 import diskcache
 
+from rates.config import Config
+from rates.document import iso_time
 from rates.errors import StoreError
+from rates.present import significant
 from rates.models import Hold, Rejection, Resolved, SourceQuotes
 
 log = logging.getLogger(__name__)
@@ -174,3 +177,33 @@ class Store:
                 oldest = max(series) - timedelta(days=HISTORY_DAYS)
                 self._cache.set(("history", code), {d: r for d, r in series.items() if d >= oldest})
 
+
+
+def source_report(store: Store, config: Config, next_runs: Mapping[str, datetime | None]) -> list[dict[str, Any]]:
+    """Each source's health as ``/api/v1/sources`` and ``rates status`` show it."""
+    holds = store.merge_state().holds
+    report = []
+    for settings in config.sources:
+        status = store.status(settings.id)
+        next_run = next_runs.get(settings.id, status.next_run)
+        report.append({
+            "id": settings.id,
+            "kind": settings.kind,
+            "ok": status.ok,
+            "last_success": _iso(status.last_success),
+            "last_error": status.last_error,
+            "last_error_at": _iso(status.last_error_at),
+            "next_run": _iso(next_run),
+            "failures": status.failures,
+            "rejected": [{"code": c, "reason": r} for c, r in status.rejected],
+            "held": [_hold(h) for h in holds.values() if h.source == settings.id],
+        })
+    return report
+
+
+def _hold(hold: Hold) -> dict[str, Any]:
+    return {"code": hold.code, "from": significant(hold.old), "to": significant(hold.new), "since": _iso(hold.since)}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else iso_time(moment)

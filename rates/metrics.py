@@ -1,0 +1,51 @@
+"""Prometheus metrics, one registry per app (no module globals)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+STATUSES = ("ok", "stale", "held", "unavailable")
+
+
+class Metrics:
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.fetches = Counter("rates_fetch", "Source fetches by outcome", ["source", "outcome"], registry=self.registry)
+        self.fetch_seconds = Histogram(
+            "rates_fetch_duration_seconds", "Time to fetch and parse a source", ["source"], registry=self.registry,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30),
+        )
+        self.last_success = Gauge(
+            "rates_source_last_success_timestamp_seconds", "Unix time of the last successful fetch", ["source"],
+            registry=self.registry,
+        )
+        self.rate = Gauge("rates_rate_iqd", "Published IQD per one unit", ["code"], registry=self.registry)
+        self.status = Gauge("rates_rate_status", "1 for the currency's current status", ["code", "status"],
+                            registry=self.registry)
+        self.held = Gauge("rates_held_moves", "Moves held for review", registry=self.registry)
+        self.requests = Counter("rates_http_requests", "HTTP requests by route and status", ["route", "status"],
+                                registry=self.registry)
+
+    def fetch_done(self, source: str, outcome: str, seconds: float, success_time: float | None) -> None:
+        self.fetches.labels(source, outcome).inc()
+        self.fetch_seconds.labels(source).observe(seconds)
+        if success_time is not None:
+            self.last_success.labels(source).set(success_time)
+
+    def document(self, document: dict[str, Any], held: int) -> None:
+        for entry in document["rates"]:
+            # A gauge is a float by nature; NaN says "no rate" without inventing a number.
+            value = math.nan if entry["rate"] is None else float(entry["rate"])  # presentation only
+            self.rate.labels(entry["code"]).set(value)
+            for status in STATUSES:
+                self.status.labels(entry["code"], status).set(1 if entry["status"] == status else 0)
+        self.held.set(held)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

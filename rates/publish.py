@@ -1,0 +1,129 @@
+"""Rates document → immutable :class:`Published` snapshot of response bodies.
+
+Built once per data change, then swapped in whole: a request only picks prepared bytes
+(raw or gzip) and their strong ETag. Variants (a ``symbols`` subset, a widget theme,
+a history window) are rendered on first use and kept in bounded caches that die with
+the snapshot, so endless query combinations cannot grow memory.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from rates.document import decode, encode
+from rates.present import significant
+from widget.render import WidgetOptions, WidgetRenderer
+
+K = TypeVar("K")
+V = TypeVar("V")
+VARIANTS_PER_SNAPSHOT = 256
+
+
+@dataclass(frozen=True)
+class Body:
+    """One response body, compressed once, with its strong ETag."""
+
+    raw: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+
+    @classmethod
+    def of(cls, raw: bytes, content_type: str) -> Body:
+        digest = hashlib.sha256(raw).hexdigest()[:32]
+        return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0), f'"{digest}"', content_type)
+
+
+JSON = "application/json; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+
+
+class BoundedCache(Generic[K, V]):
+    """Least-recently-used, at most ``size`` entries."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[K, V] = OrderedDict()
+
+    def get(self, key: K, make: Callable[[], V]) -> V:
+        if key in self._entries:
+            self._entries.move_to_end(key)
+            return self._entries[key]
+        value = make()
+        self._entries[key] = value
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+@dataclass
+class Published:
+    """Everything the handlers serve for one version of the data."""
+
+    document: dict[str, Any]
+    rates: Body
+    history: Mapping[str, Mapping[date, Decimal]]
+    renderer: WidgetRenderer
+    entries: dict[str, Body] = field(default_factory=dict)
+    _subsets: BoundedCache[tuple[str, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
+    _widgets: BoundedCache[WidgetOptions, Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
+    _histories: BoundedCache[tuple[str, int, date], Body] = field(
+        default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
+    )
+
+    @classmethod
+    def build(cls, payload: bytes, history: Mapping[str, Mapping[date, Decimal]], renderer: WidgetRenderer,
+              default_widget: WidgetOptions) -> Published:
+        document = decode(payload)
+        entries = {e["code"]: Body.of(encode(e), JSON) for e in document["rates"]}
+        published = cls(document=document, rates=Body.of(payload, JSON), history=history, renderer=renderer,
+                        entries=entries)
+        published.widget(default_widget)  # the common case is ready before the first reader
+        return published
+
+    @property
+    def codes(self) -> list[str]:
+        return [e["code"] for e in self.document["rates"]]
+
+    def rates_for(self, symbols: tuple[str, ...] | None) -> Body:
+        if symbols is None:
+            return self.rates
+        return self._subsets.get(symbols, lambda: self._subset(symbols))
+
+    def _subset(self, symbols: tuple[str, ...]) -> Body:
+        wanted = set(symbols)
+        subset = {**self.document, "rates": [e for e in self.document["rates"] if e["code"] in wanted]}
+        return Body.of(encode(subset), JSON)
+
+    def widget(self, options: WidgetOptions) -> Body:
+        return self._widgets.get(options, lambda: self._widget(options))
+
+    def _widget(self, options: WidgetOptions) -> Body:
+        history = self.history if options.trend else None
+        html = self.renderer.render(self.document, options, _points(history))
+        return Body.of(html.encode("utf-8"), HTML)
+
+    def history_body(self, code: str, days: int, today: date) -> Body:
+        return self._histories.get((code, days, today), lambda: self._history(code, days, today))
+
+    def _history(self, code: str, days: int, today: date) -> Body:
+        first = today - timedelta(days=days - 1)
+        series = self.history.get(code, {})
+        points = [{"date": d.isoformat(), "rate": significant(series[d])} for d in sorted(series) if first <= d <= today]
+        return Body.of(encode({"code": code, "base": self.document["base"], "points": points}), JSON)
+
+
+def _points(history: Mapping[str, Mapping[date, Decimal]] | None) -> dict[str, list[tuple[str, Decimal]]] | None:
+    if history is None:
+        return None
+    return {code: [(d.isoformat(), series[d]) for d in sorted(series)] for code, series in history.items()}

@@ -1,0 +1,39 @@
+"""``rates serve``: run the app until SIGINT/SIGTERM; SIGHUP re-reads the config."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+
+from aiohttp import web
+
+from rates.config import Config
+from rates.web import SERVICE, create_app
+
+log = logging.getLogger(__name__)
+SHUTDOWN_SECONDS = 5
+
+
+def serve(path: Path, config: Config, *, host: str | None = None, port: int | None = None) -> int:
+    app = create_app(config)
+    app.on_startup.append(_on_sighup_reload)
+    host = host or config.server.host
+    port = config.server.port if port is None else port
+    log.info("serving on http://%s:%d (config %s)", host, port, path)
+    web.run_app(app, host=host, port=port, shutdown_timeout=SHUTDOWN_SECONDS, print=None,
+                handle_signals=True, access_log=None)
+    log.info("stopped cleanly")
+    return 0
+
+
+async def _on_sighup_reload(app: web.Application) -> None:
+    service = app[SERVICE]
+    loop = asyncio.get_running_loop()
+
+    def reload() -> None:
+        log.info("SIGHUP: re-reading %s", service.config.path)
+        loop.create_task(service.reload())
+
+    loop.add_signal_handler(signal.SIGHUP, reload)

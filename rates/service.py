@@ -1,0 +1,180 @@
+"""The running service: its config, store, pipeline, scheduler and published snapshot.
+
+State is passed explicitly: the app holds one :class:`Service`; handlers read
+``service.published`` (swapped whole after each data change) and never do I/O.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rates.config import Config, load_config
+from rates.document import decode
+from rates.errors import ConfigError
+from rates.fetch import Fetcher
+from rates.metrics import Metrics
+from rates.publish import Published
+from rates.refresh import Pipeline
+from rates.scheduler import Scheduler
+from rates.store import Store, source_report
+from widget.render import WidgetOptions, WidgetRenderer
+
+log = logging.getLogger(__name__)
+
+
+def tick_interval() -> timedelta:
+    """How often admin actions, staleness and config edits are looked at (``RATES_TICK``, seconds)."""
+    return timedelta(seconds=float(os.environ.get("RATES_TICK", "5")))
+
+
+@dataclass
+class ConfigStatus:
+    path: Path
+    loaded_at: datetime
+    errors: list[str] = field(default_factory=list)
+    mtime: float | None = None
+
+
+class Service:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.metrics = Metrics()
+        self.renderer = self._renderer(config)
+        self.store: Store | None = None
+        self.fetcher: Fetcher | None = None
+        self.pipeline: Pipeline | None = None
+        self.scheduler: Scheduler | None = None
+        self.published: Published | None = None
+        self.source_report: list[dict[str, Any]] = []
+        self._first_batch: asyncio.Task[None] | None = None
+        self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
+        self._reload_lock = asyncio.Lock()
+
+    @staticmethod
+    def _renderer(config: Config) -> WidgetRenderer:
+        return WidgetRenderer(title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds()))
+
+    def default_widget(self) -> WidgetOptions:
+        return WidgetOptions(symbols=None, theme=self.config.widget.theme, digits=self.config.widget.digits)
+
+    # Lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        self.store = await asyncio.to_thread(Store, self.config.storage.dir)
+        self.fetcher = await Fetcher().__aenter__()
+        self.pipeline = Pipeline(self.config, self.store, self.fetcher, on_fetch=self._observe_fetch)
+        stored = await asyncio.to_thread(self.store.document)
+        if stored is not None:  # serve what we had before any source answers
+            await self.publish(stored)
+        self.scheduler = Scheduler(self.run_source, self.tick, tick_interval())
+        self.scheduler.start(self.config)
+        self._first_batch = asyncio.create_task(self.refresh_all())
+
+    async def refresh_all(self) -> None:
+        """Every source at once, then one merge: no source's answer is judged before the others'."""
+        assert self.pipeline is not None and self.scheduler is not None
+        outcomes, payload = await self.pipeline.refresh_all()
+        for outcome in outcomes:
+            self.scheduler.record(outcome.source_id, outcome.ok)
+        await self.publish(payload)
+        await self.refresh_report()
+
+    async def stop(self) -> None:
+        if self._first_batch is not None and not self._first_batch.done():
+            self._first_batch.cancel()
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+        if self.fetcher is not None:
+            await self.fetcher.close()
+        if self.store is not None:
+            self.store.close()
+
+    # Data ----------------------------------------------------------------
+
+    async def run_source(self, source_id: str) -> bool:
+        assert self.pipeline is not None and self.store is not None
+        if source_id not in self.pipeline.sources:
+            return True  # removed by a reload while queued
+        outcome = await self.pipeline.run_source(self.pipeline.sources[source_id])
+        await self.remerge()
+        return outcome.ok
+
+    async def remerge(self) -> None:
+        assert self.pipeline is not None
+        payload = await self.pipeline.remerge()
+        await self.publish(payload)
+        await self.refresh_report()
+
+    async def publish(self, payload: bytes) -> None:
+        """Swap in a new snapshot when the document bytes changed."""
+        if self.published is not None and self.published.rates.raw == payload:
+            return
+        assert self.store is not None
+        store, codes = self.store, [c.code for c in self.config.currencies]
+        history = await asyncio.to_thread(store.history, codes)
+        holds = await asyncio.to_thread(lambda: len(store.merge_state().holds))
+        self.published = await asyncio.to_thread(
+            Published.build, payload, history, self.renderer, self.default_widget()
+        )
+        self.metrics.document(decode(payload), holds)
+
+    def _observe_fetch(self, source_id: str, outcome: str, seconds: float) -> None:
+        success = datetime.now(UTC).timestamp() if outcome == "ok" else None
+        self.metrics.fetch_done(source_id, outcome, seconds, success)
+
+    async def tick(self) -> None:
+        """Config edits, admin actions (store revision) and the passing of time (staleness)."""
+        if _mtime(self.config.path) != self.config_status.mtime:
+            await self.reload()
+        await self.remerge()  # cheap when nothing changed: nothing is written or re-rendered
+
+    async def refresh_report(self) -> None:
+        """Record next runs in the store and rebuild ``/api/v1/sources`` off the request path."""
+        assert self.store is not None and self.scheduler is not None
+        next_runs = {s.id: self.scheduler.next_run(s.id) for s in self.config.sources}
+        self.source_report = await asyncio.to_thread(source_report, self.store, self.config, next_runs)
+
+    # Config --------------------------------------------------------------
+
+    async def reload(self) -> bool:
+        """Re-read the config file; swap it in if valid, else keep the running one."""
+        async with self._reload_lock:
+            path = self.config.path
+            self.config_status.mtime = _mtime(path)
+            try:
+                config = await asyncio.to_thread(load_config, path)
+            except ConfigError as exc:
+                self.config_status.errors = exc.lines()
+                for line in exc.lines():
+                    log.error("config rejected, the running config stays: %s", line)
+                return False
+            await self._apply(config)
+            return True
+
+    async def _apply(self, config: Config) -> None:
+        if config.storage.dir != self.config.storage.dir:
+            log.warning("storage.dir changes take effect after a restart; keeping %s", self.config.storage.dir)
+            config = config.model_copy(update={"storage": self.config.storage})
+        self.config = config
+        self.renderer = self._renderer(config)
+        self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=self.config_status.mtime)
+        assert self.pipeline is not None and self.scheduler is not None
+        self.pipeline.reconfigure(config)
+        self.scheduler.schedule(config)
+        self.published = None  # re-render everything under the new config
+        await self.remerge()
+        log.info("config reloaded from %s", config.path)
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns + stat.st_size

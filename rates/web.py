@@ -1,0 +1,270 @@
+"""The HTTP face: ``create_app(config)``, thin handlers that pick prepared bytes.
+
+Caching headers, CORS, gzip and the JSON error shape are applied in one middleware so
+every response, errors included, gets them the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import datetime
+from importlib import resources
+from typing import Any
+
+from aiohttp import web
+
+from rates.config import Config
+from rates.document import encode, iso_time
+from rates.publish import JSON, Body, Published
+from rates.refresh import BAGHDAD
+from rates.service import Service
+from widget.render import WidgetOptions
+
+SERVICE = web.AppKey("service", Service)
+MAX_SYMBOLS = 64
+MAX_QUERY = 512
+_CODE = re.compile(r"^[A-Z]{3}$")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "message"}}``."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status
+        self.error_code = code
+        self.message = message
+
+
+def create_app(config: Config) -> web.Application:
+    app = web.Application(middlewares=[_headers_and_errors], client_max_size=64 * 1024,
+                          handler_args={"max_line_size": 8190, "max_field_size": 8190})
+    service = Service(config)
+    app[SERVICE] = service
+    app.cleanup_ctx.append(_lifecycle)
+    routes = [
+        ("/api/v1/rates", _rates), ("/api/v1/rates/{code}", _rate), ("/api/v1/history/{code}", _history),
+        ("/api/v1/sources", _sources), ("/api/v1/config", _config), ("/widget", _widget),
+        ("/widget.js", _widget_js), ("/healthz", _healthz), ("/readyz", _readyz), ("/metrics", _metrics),
+    ]
+    for path, handler in routes:
+        app.router.add_get(path, handler)
+    app.router.add_route("OPTIONS", "/{tail:.*}", _preflight)
+    return app
+
+
+async def _lifecycle(app: web.Application) -> Any:
+    service = app[SERVICE]
+    await service.start()
+    yield
+    await service.stop()
+
+
+# Handlers -----------------------------------------------------------------
+
+
+def _published(request: web.Request) -> Published:
+    published = request.app[SERVICE].published
+    if published is None:
+        raise ApiError(503, "not_ready", "No rates yet: the service has not completed a first fetch.")
+    return published
+
+
+async def _rates(request: web.Request) -> web.StreamResponse:
+    symbols = _symbols(request)
+    return _cached(request, _published(request).rates_for(symbols))
+
+
+async def _rate(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"].upper()
+    body = _published(request).entries.get(code)
+    if body is None:
+        raise ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
+    return _cached(request, body)
+
+
+async def _history(request: web.Request) -> web.StreamResponse:
+    published = _published(request)
+    code = request.match_info["code"].upper()
+    if code not in published.entries:
+        raise ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
+    raw = request.query.get("days", "30")
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
+    today = datetime.now(BAGHDAD).date()
+    return _cached(request, published.history_body(code, int(raw), today))
+
+
+async def _sources(request: web.Request) -> web.StreamResponse:
+    return _status_json(request.app[SERVICE].source_report)
+
+
+async def _config(request: web.Request) -> web.StreamResponse:
+    status = request.app[SERVICE].config_status
+    return _status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
+
+
+async def _widget(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    options = _widget_options(request, service.config)
+    response = _cached(request, _published(request).widget(options))
+    _widget_headers(response, service)
+    return response
+
+
+async def _widget_js(request: web.Request) -> web.StreamResponse:
+    return _cached(request, _EMBED_JS)
+
+
+async def _healthz(request: web.Request) -> web.StreamResponse:
+    return _status_json({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.StreamResponse:
+    published = _published(request)
+    return _status_json({"status": "ready", "updated_at": published.document["updated_at"]})
+
+
+async def _metrics(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    response = web.Response(body=service.metrics.render())
+    response.headers["Content-Type"] = service.metrics.content_type
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _preflight(request: web.Request) -> web.StreamResponse:
+    response = web.Response(status=204)
+    response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    asked = request.headers.get("Access-Control-Request-Headers")
+    response.headers["Access-Control-Allow-Headers"] = asked[:256] if asked else "If-None-Match"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+# Query parsing --------------------------------------------------------------
+
+
+def _symbols(request: web.Request) -> tuple[str, ...] | None:
+    raw = request.query.get("symbols")
+    if raw is None or raw.strip() == "":
+        return None
+    configured = request.app[SERVICE].config.codes
+    if len(raw) > MAX_QUERY or raw.count(",") >= MAX_SYMBOLS:
+        raise ApiError(400, "bad_symbol", f"symbols lists too much: at most {MAX_SYMBOLS} codes.")
+    wanted = {s.strip().upper() for s in raw.split(",") if s.strip()}
+    for code in sorted(wanted):
+        if not _CODE.match(code) or code not in configured:
+            shown = code[:8]
+            raise ApiError(400, "bad_symbol",
+                           f"Unknown currency {shown!r} in symbols; configured: {', '.join(configured)}.")
+    return tuple(c for c in configured if c in wanted)
+
+
+def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
+    theme = request.query.get("theme", config.widget.theme)
+    digits = request.query.get("digits", config.widget.digits)
+    trend = request.query.get("trend", "0")
+    if theme not in ("light", "dark", "auto"):
+        raise ApiError(400, "bad_theme", f"theme must be light, dark or auto, not {theme[:16]!r}.")
+    if digits not in ("arab", "latn"):
+        raise ApiError(400, "bad_digits", f"digits must be arab or latn, not {digits[:16]!r}.")
+    if trend not in ("0", "1"):
+        raise ApiError(400, "bad_trend", f"trend must be 0 or 1, not {trend[:16]!r}.")
+    return WidgetOptions(symbols=_symbols(request), theme=theme, digits=digits, trend=trend == "1")  # type: ignore[arg-type]
+
+
+# Responses --------------------------------------------------------------------
+
+
+def _cached(request: web.Request, body: Body) -> web.StreamResponse:
+    """A prepared body with its ETag; 304 when the client already has it."""
+    max_age = int(request.app[SERVICE].config.server.max_age.total_seconds())
+    headers = {
+        "ETag": body.etag,
+        "Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error=86400",
+        "Vary": "Accept-Encoding",
+    }
+    if body.etag in _etags(request.headers.get("If-None-Match", "")):
+        return web.Response(status=304, headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        headers["Content-Encoding"] = "gzip"
+        payload = body.gzipped
+    else:
+        payload = body.raw
+    headers["Content-Type"] = body.content_type
+    return web.Response(body=payload, headers=headers)
+
+
+def _etags(header: str) -> Iterator[str]:
+    for tag in header.split(","):
+        tag = tag.strip()
+        yield tag.removeprefix("W/")
+
+
+def _status_json(value: Any) -> web.Response:
+    response = web.Response(body=encode(value), content_type="application/json", charset="utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _widget_headers(response: web.StreamResponse, service: Service) -> None:
+    response.headers["Content-Security-Policy"] = service.renderer.content_security_policy(
+        service.config.server.frame_ancestors
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    response = web.Response(status=status, body=encode({"error": {"code": code, "message": message}}),
+                            content_type="application/json", charset="utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+
+
+@web.middleware
+async def _headers_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        response = _error(exc.status_code, exc.error_code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status_code < 400:
+            raise
+        code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        response = _error(exc.status_code, code, exc.reason or "Request refused.")
+    except Exception:
+        request.app.logger.exception("unhandled error on %s", request.path)
+        response = _error(500, "internal", "The service failed to answer this request; the rates are unchanged.")
+    _cors(request, response, service.config.server.cors_origins)
+    if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
+    service.metrics.requests.labels(route, str(response.status)).inc()
+    return response
+
+
+def _cors(request: web.Request, response: web.StreamResponse, origins: list[str]) -> None:
+    if "*" in origins:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    else:
+        origin = request.headers.get("Origin")
+        if origin in origins:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers.add("Vary", "Origin")
+    response.headers["Access-Control-Expose-Headers"] = "ETag"
+
+
+def _embed_js() -> Body:
+    source = resources.files("widget").joinpath("static/embed.js").read_bytes()
+    return Body.of(source, "text/javascript; charset=utf-8")
+
+
+_EMBED_JS = _embed_js()
