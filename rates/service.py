@@ -138,7 +138,13 @@ class Service:
         """Record next runs in the store and rebuild ``/api/v1/sources`` off the request path."""
         assert self.store is not None and self.scheduler is not None
         next_runs = {s.id: self.scheduler.next_run(s.id) for s in self.config.sources}
-        self.source_report = await asyncio.to_thread(source_report, self.store, self.config, next_runs)
+        store, config = self.store, self.config
+
+        def record_and_report() -> list[dict[str, Any]]:
+            store.set_next_runs(next_runs)
+            return source_report(store, config, next_runs)
+
+        self.source_report = await asyncio.to_thread(record_and_report)
 
     # Config --------------------------------------------------------------
 

@@ -109,10 +109,13 @@ class Store:
                 self._cache.set(("quotes", quotes.source_id), quotes)
             self._cache.set(("status", status.source_id), status)
 
-    def set_next_run(self, source_id: str, when: datetime | None) -> None:
+    def set_next_runs(self, next_runs: Mapping[str, datetime | None]) -> None:
+        """Written by the server so ``rates status`` can tell without it."""
         with self._cache.transact():
-            current = self.status(source_id)
-            self._cache.set(("status", source_id), replace(current, next_run=when))
+            for source_id, when in next_runs.items():
+                current = self.status(source_id)
+                if current.next_run != when:
+                    self._cache.set(("status", source_id), replace(current, next_run=when))
 
     # Merge state ---------------------------------------------------------
 

@@ -1,0 +1,88 @@
+"""Admin commands that work on the store without a running server: status, accept, reject, export."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from rates.config import Config
+from rates.document import decode
+from rates.store import Store, source_report
+from widget.render import WidgetOptions, WidgetRenderer
+
+EXIT_OK, EXIT_NOTHING = 0, 1
+
+
+def print_status(config: Config) -> int:
+    store = Store(config.storage.dir)
+    try:
+        report = source_report(store, config, {})
+    finally:
+        store.close()
+    for source in report:
+        state = "ok" if source["ok"] else ("never fetched" if source["last_success"] is None else "FAILING")
+        print(f"{source['id']} ({source['kind']}): {state}")
+        print(f"  last success: {source['last_success'] or '-'}")
+        error = source["last_error"]
+        print(f"  last error:   {error + ' at ' + str(source['last_error_at']) if error else '-'}")
+        print(f"  next run:     {source['next_run'] or '-'}")
+        for hold in source["held"]:
+            print(f"  held: {hold['code']} {hold['from']} -> {hold['to']} since {hold['since']}"
+                  f" (rates accept {hold['code']} / rates reject {hold['code']})")
+    return EXIT_OK
+
+
+def accept(config: Config, code: str, source: str | None) -> int:
+    store = Store(config.storage.dir)
+    try:
+        hold = store.accept_hold(code.upper(), source)
+    finally:
+        store.close()
+    if hold is None:
+        print(f"nothing is held for {code.upper()}" + (f" from {source}" if source else ""))
+        return EXIT_NOTHING
+    print(f"accepted {hold.code} {hold.old} -> {hold.new} from {hold.source}; a running server applies it within a tick")
+    return EXIT_OK
+
+
+def reject(config: Config, code: str) -> int:
+    store = Store(config.storage.dir)
+    try:
+        hold = store.reject_hold(code.upper())
+    finally:
+        store.close()
+    if hold is None:
+        print(f"nothing is held for {code.upper()}")
+        return EXIT_NOTHING
+    print(f"rejected {hold.code} -> {hold.new} from {hold.source}; {hold.old} stays until that source changes")
+    return EXIT_OK
+
+
+def export(config: Config, directory: Path) -> int:
+    """Write ``rates.json`` and ``widget.html`` for object storage or a CDN."""
+    store = Store(config.storage.dir)
+    try:
+        payload = store.document()
+    finally:
+        store.close()
+    if payload is None:
+        print("the store holds no rates document yet: run `rates fetch` or `rates serve` first")
+        return EXIT_NOTHING
+    renderer = WidgetRenderer(title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds()))
+    options = WidgetOptions(symbols=None, theme=config.widget.theme, digits=config.widget.digits)
+    html = renderer.render(decode(payload), options)
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_atomically(directory / "rates.json", payload)
+    _write_atomically(directory / "widget.html", html.encode("utf-8"))
+    print(f"wrote {directory / 'rates.json'} and {directory / 'widget.html'}")
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """A reader (or a sync to a CDN) never sees half a file."""
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=f".{path.name}.") as handle:
+        handle.write(data)
+        temporary = Path(handle.name)
+    temporary.chmod(0o644)
+    os.replace(temporary, path)
