@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,9 +36,9 @@ Status = Literal["ok", "stale", "held", "unavailable"]
 STATUSES: frozenset[str] = frozenset({"ok", "stale", "held", "unavailable"})
 DEFAULT_REASON = "غير متاح"
 MIN_REFRESH_SECONDS = 10
-TREND_WIDTH = 56
-TREND_HEIGHT = 18
-TREND_MAX_POINTS = 24
+TREND_WIDTH = 60
+TREND_HEIGHT = 20
+TREND_MAX_POINTS = 16
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s*([{};,>])\s*")
@@ -55,7 +56,7 @@ class WidgetOptions:
 
 @dataclass(frozen=True)
 class Trend:
-    points: str
+    path: str  # SVG path data: an absolute start, then integer relative steps
     css_class: str
 
 
@@ -130,16 +131,21 @@ def _trend(points: Sequence[tuple[str, Decimal]] | None) -> Trend | None:
         values = [values[round(i * step)] for i in range(TREND_MAX_POINTS)]
     low, high = min(values), max(values)
     span = high - low
-    pad = Decimal(2)
+    pad = 2
     inner = TREND_HEIGHT - 2 * pad
-    coords = []
-    for index, value in enumerate(values):
-        x = Decimal(TREND_WIDTH) * index / (len(values) - 1)
-        y = TREND_HEIGHT / Decimal(2) if span == 0 else pad + inner * (high - value) / span
-        coords.append(f"{x:.1f},{y:.1f}".replace(".0,", ",").removesuffix(".0"))
+    last = len(values) - 1
+    coords = [
+        (
+            round(TREND_WIDTH * index / last),
+            TREND_HEIGHT // 2 if span == 0 else round(pad + inner * (high - value) / span),
+        )
+        for index, value in enumerate(values)
+    ]
+    steps = [(x - px, y - py) for (px, py), (x, y) in itertools.pairwise(coords)]
+    path = f"M0 {coords[0][1]}l" + " ".join(f"{dx}{dy:+d}".replace("+", " ") for dx, dy in steps)
     direction = _sign(values[-1] - values[0])
     css_class = {1: "tu", -1: "tx"}.get(direction, "")
-    return Trend(points=" ".join(coords), css_class=css_class)
+    return Trend(path=path, css_class=css_class)
 
 
 def _row(

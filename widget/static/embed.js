@@ -26,7 +26,7 @@
     var query = [];
     ["symbols", "theme", "digits"].forEach(function (name) {
       var value = script.getAttribute("data-" + name);
-      if (value) query.push(name + "=" + encodeURIComponent(value.replace(/\s+/g, "")));
+      if (value) query.push(name + "=" + encodeURIComponent(value.replace(/\s+/g, "")).replace(/%2C/gi, ","));
     });
 
     var frame = doc.createElement("iframe");
