@@ -148,7 +148,7 @@ def test_arabic_indic_digits_and_separators(page: str) -> None:
     assert not re.search(r"[0-9]", rates_text)
     content = page.split('<div id="w">')[1].split("<script>")[0]
     assert not re.search(r"[0-9]", visible_text(content))
-    assert "٢٩ نوفمبر ٢٠٢٦" in table["USD"]
+    assert "٢٩ تشرين الثاني ٢٠٢٦" in table["USD"]
     assert "١٢:٣٠" in page  # 09:30Z is 12:30 in Baghdad
 
 
@@ -159,7 +159,7 @@ def test_latin_digits_variant() -> None:
     assert "349.33" in table["SAR"]
     assert "3,484.04" in table["BHD"]
     assert not re.search(f"[{ARABIC_DIGITS}٬٫]", page)
-    assert "29 نوفمبر 2026" in table["USD"]
+    assert "29 تشرين الثاني 2026" in table["USD"]
     assert "12:30" in page
 
 
@@ -191,7 +191,7 @@ def test_stale_rate_keeps_value_with_mark_and_date(page: str) -> None:
     row = rows(page)["KWD"]
     assert "٤٬٢٧٠٫٤١" in row
     assert "قديم" in row
-    assert "٢٠ نوفمبر ٢٠٢٦" in row
+    assert "٢٠ تشرين الثاني ٢٠٢٦" in row
     assert '<time datetime="2026-11-20">' in row
 
 

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 
 Digits = Literal["arab", "latn"]
 
-LOCALE = "ar"
+LOCALE = "ar_IQ"  # Iraqi month names (شباط, not فبراير), as readers in Iraq write them
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 DATE_PATTERN = "d MMMM y"
 DATETIME_PATTERN = "d MMMM y، h:mm a"
