@@ -86,6 +86,10 @@ class _Resolver:
         first = next(candidates, None)
         if first is None:
             self.holds.pop(code, None)
+            previous = self.accepted.get(code)
+            if previous is not None and code in self.state.rejections:
+                # An admin rejected the only new value: the old one stays, shown with its date as stale.
+                return replace(previous, stale=True), False
             return None, False
         if code not in self.shown:
             return first, False
