@@ -12,11 +12,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from rates.errors import ConfigError, ConfigProblem
-from rates.models import BASE
 from rates.sources import REGISTRY, SourceSettings
 from rates.sources.base import CurrencyCode, SourceId, normalize_code
 from rates.units import Duration, Fraction
-from rates.yaml_lines import LinedYaml, Path as YamlPath, YamlSyntaxError, dotted
+from rates.yaml_lines import LinedYaml, YamlSyntaxError, dotted
+from rates.yaml_lines import Path as YamlPath
 
 Code = Annotated[CurrencyCode, BeforeValidator(normalize_code)]
 
@@ -61,7 +61,7 @@ class Widget(_Strict):
 
 
 class Config(_Strict):
-    base: Literal["IQD"] = BASE
+    base: Literal["IQD"] = "IQD"
     currencies: Annotated[list[Annotated[Currency, BeforeValidator(_currency_entry)]], Field(min_length=1)]
     sources: Annotated[list[SourceSettings], Field(min_length=1)]
     policy: Policy = Policy()
@@ -151,11 +151,13 @@ class _Checker:
     def _top_level(self, data: dict[str, Any]) -> list[ConfigProblem]:
         # Sources are checked per kind below; a placeholder keeps the rest of the model whole.
         shallow = {**data, "sources": [_PLACEHOLDER] * len(data["sources"])} if isinstance(data.get("sources"), list) and data["sources"] else data
+        found = [self._problem((key,), "unknown key") for key in _NOT_KEYS if key in data]
+        shallow = {key: value for key, value in shallow.items() if key not in _NOT_KEYS}
         try:
             Config.model_validate(shallow)
         except ValidationError as exc:
-            return [p for p in self._pydantic(exc, ()) if not p.path.startswith("sources[")]
-        return []
+            found += [p for p in self._pydantic(exc, ()) if not p.path.startswith("sources[")]
+        return found
 
     def _sources(self, sources: Any) -> list[ConfigProblem]:
         if not isinstance(sources, list):
@@ -168,7 +170,7 @@ class _Checker:
                 found.append(self._problem(path, "a source must be a mapping with 'id' and 'kind'"))
                 continue
             kind = entry.get("kind")
-            if kind not in REGISTRY:
+            if not isinstance(kind, str) or kind not in REGISTRY:
                 known = ", ".join(sorted(REGISTRY))
                 message = "required" if kind is None else f"unknown kind {kind!r}; known kinds: {known}"
                 found.append(self._problem((*path, "kind"), message))
@@ -195,10 +197,11 @@ class _Checker:
         return []
 
     def _cross_references(self, data: dict[str, Any]) -> list[ConfigProblem]:
-        ids = {s.get("id") for s in data.get("sources") or [] if isinstance(s, dict)}
+        sources, currencies = data.get("sources"), data.get("currencies")
+        ids = {s.get("id") for s in _items(sources) if isinstance(s, dict) and isinstance(s.get("id"), str)}
         found: list[ConfigProblem] = []
         seen: set[str] = set()
-        for index, entry in enumerate(data.get("currencies") or []):
+        for index, entry in enumerate(_items(currencies)):
             entry = _currency_entry(entry)
             if not isinstance(entry, dict):
                 continue
@@ -206,13 +209,20 @@ class _Checker:
             if isinstance(code, str) and code in seen:
                 found.append(self._problem(("currencies", index), f"duplicate currency {code}"))
             seen.add(code if isinstance(code, str) else "")
-            for pos, source_id in enumerate(entry.get("sources") or []):
-                if source_id not in ids:
+            for pos, source_id in enumerate(_items(entry.get("sources"))):
+                if isinstance(source_id, str) and source_id not in ids:
                     found.append(self._problem(("currencies", index, "sources", pos), f"no source has id {source_id!r}"))
         return found
 
 
+def _items(value: Any) -> list[Any]:
+    """A list's items; anything else (already reported by validation) has none."""
+    return value if isinstance(value, list) else []
+
+
 _PLACEHOLDER = SourceSettings(id="placeholder", kind="placeholder")
+# Fields of Config that say where the file came from: not keys a file may set.
+_NOT_KEYS = ("path", "loaded_at")
 
 _MESSAGES = {
     "extra_forbidden": "unknown key",

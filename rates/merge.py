@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal
 
 from rates.config import Config
 from rates.models import BASE, Hold, Rate, Rejection, Resolved, SourceQuotes, StoredQuote
@@ -58,6 +57,8 @@ class _Resolver:
         self.holds = {code: hold for code, hold in state.holds.items() if code in self.shown}
         self._effective: dict[str, tuple[Resolved | None, bool]] = {}
         self._visiting: set[str] = set()
+        # Values that rest on an aggregator's own dinar figure: the last resort.
+        self._fallbacks: set[Resolved] = set()
 
     def rate(self, code: str, per: int) -> Rate:
         resolved, held = self.effective(code)
@@ -116,8 +117,12 @@ class _Resolver:
     def candidates(self, code: str) -> Iterator[Resolved]:
         """Each source's IQD rate for ``code``, most preferred first, minus rejected values.
 
-        Lazy: later sources are only resolved when a held move looks for agreement.
+        Lazy: later sources are only resolved when a held move looks for agreement. A value
+        that rests on an aggregator's own dinar figure (that figure itself, or a cross through
+        it) is the last resort: it comes after every value that does not, e.g. after a fixed
+        official rate listed later.
         """
+        last_resort: list[Resolved] = []
         for source_id in self.config.preference(code):
             try:
                 resolved = self._from_source(code, source_id)
@@ -125,8 +130,13 @@ class _Resolver:
                 if cycle.code != code:
                     raise
                 continue
-            if resolved is not None and not self._rejected(resolved):
+            if resolved is None or self._rejected(resolved):
+                continue
+            if resolved in self._fallbacks:
+                last_resort.append(resolved)
+            else:
                 yield resolved
+        yield from last_resort
 
     def _rejected(self, resolved: Resolved) -> bool:
         rejection = self.state.rejections.get(resolved.code)
@@ -162,7 +172,9 @@ class _Resolver:
         if stored is None:
             return None
         direct = self._direct(quotes.ref, quotes.source_id, stored)
-        return replace(direct, buy=None, sell=None)
+        own = replace(direct, buy=None, sell=None)
+        self._fallbacks.add(own)
+        return own
 
     def _cross(self, code: str, quotes: SourceQuotes, stored: StoredQuote) -> Resolved | None:
         """IQD per C = (IQD per ref) ÷ (C per ref), the ref's dinar rate resolved by its own list."""
@@ -174,7 +186,7 @@ class _Resolver:
         quote = stored.quote
         assert quote.published is not None
         per_ref = quote.value
-        return Resolved(
+        resolved = Resolved(
             code=code,
             rate=ref.rate / per_ref,
             source=quotes.source_id,
@@ -184,6 +196,9 @@ class _Resolver:
             buy=None if ref.buy is None else ref.buy / per_ref,
             sell=None if ref.sell is None else ref.sell / per_ref,
         )
+        if ref in self._fallbacks:
+            self._fallbacks.add(resolved)
+        return resolved
 
     def _stale(self, source_id: str, stored: StoredQuote) -> bool:
         if not self.config.source(source_id).network:

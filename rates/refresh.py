@@ -22,13 +22,14 @@ from rates.merge import MergeInput, merge
 from rates.models import QuoteSet, SourceQuotes, StoredQuote
 from rates.present import significant
 from rates.sources import Source, build_sources
-from rates.store import MergeState, SourceStatus, Store
+from rates.store import MergeState, Store
 from rates.validate import check
 
 log = logging.getLogger(__name__)
 BAGHDAD = ZoneInfo("Asia/Baghdad")
 Clock = Callable[[], datetime]
 FetchObserver = Callable[[str, str, float], None]  # source id, outcome, seconds
+ADMIN_RACE_RETRIES = 5
 
 
 def utc_now() -> datetime:
@@ -129,7 +130,17 @@ class Pipeline:
             return await asyncio.to_thread(self._remerge)
 
     def _remerge(self) -> bytes:
+        # An admin's accept/reject (another process) may commit while we merge; saving our
+        # state then would silently undo it. The store refuses that save: merge again.
+        for _ in range(ADMIN_RACE_RETRIES):
+            payload, saved = self._merge_once()
+            if saved:
+                return payload
+        return payload
+
+    def _merge_once(self) -> tuple[bytes, bool]:
         config = self.config
+        revision = self.store.revision()
         state = self.store.merge_state()
         now = self.clock()
         result = merge(MergeInput(
@@ -151,8 +162,8 @@ class Pipeline:
         payload = encode(document)
         new_state = MergeState(result.accepted, result.holds, state.rejections)
         if payload != previous or new_state != state:
-            self.store.save_merge(new_state, payload, points)
-        return payload
+            return payload, self.store.save_merge(new_state, payload, points, revision=revision)
+        return payload, True
 
 
 def failed_network(outcomes: Iterable[Outcome]) -> bool:

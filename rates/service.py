@@ -53,6 +53,7 @@ class Service:
         self.published: Published | None = None
         self.source_report: list[dict[str, Any]] = []
         self._first_batch: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
         self._reload_lock = asyncio.Lock()
 
@@ -74,6 +75,7 @@ class Service:
             await self.publish(stored)
         self.scheduler = Scheduler(self.run_source, self.tick, tick_interval())
         self.scheduler.start(self.config)
+        await self.refresh_report()  # /api/v1/sources from the store while the first batch runs
         self._first_batch = asyncio.create_task(self.refresh_all())
 
     async def refresh_all(self) -> None:
@@ -88,6 +90,8 @@ class Service:
     async def stop(self) -> None:
         if self._first_batch is not None and not self._first_batch.done():
             self._first_batch.cancel()
+        for task in self._background:
+            task.cancel()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.fetcher is not None:
@@ -105,15 +109,15 @@ class Service:
         await self.remerge()
         return outcome.ok
 
-    async def remerge(self) -> None:
+    async def remerge(self, *, force: bool = False) -> None:
         assert self.pipeline is not None
         payload = await self.pipeline.remerge()
-        await self.publish(payload)
+        await self.publish(payload, force=force)
         await self.refresh_report()
 
-    async def publish(self, payload: bytes) -> None:
-        """Swap in a new snapshot when the document bytes changed."""
-        if self.published is not None and self.published.rates.raw == payload:
+    async def publish(self, payload: bytes, *, force: bool = False) -> None:
+        """Swap in a new snapshot when the document bytes changed (or ``force``: a new config)."""
+        if not force and self.published is not None and self.published.rates.raw == payload:
             return
         assert self.store is not None
         store, codes = self.store, [c.code for c in self.config.currencies]
@@ -167,15 +171,32 @@ class Service:
         if config.storage.dir != self.config.storage.dir:
             log.warning("storage.dir changes take effect after a restart; keeping %s", self.config.storage.dir)
             config = config.model_copy(update={"storage": self.config.storage})
+        before = {s.id: s for s in self.config.sources}
+        changed = [s for s in config.sources if s.id in before and before[s.id] != s]
         self.config = config
         self.renderer = self._renderer(config)
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=self.config_status.mtime)
         assert self.pipeline is not None and self.scheduler is not None
         self.pipeline.reconfigure(config)
         self.scheduler.schedule(config)
-        self.published = None  # re-render everything under the new config
-        await self.remerge()
+        # A source whose settings changed is read again now, not at its next run: a fixed
+        # source's config is its payload (inline), a network one may have a new url (background).
+        pipeline = self.pipeline
+        await asyncio.gather(*(pipeline.run_source(pipeline.sources[s.id]) for s in changed if not s.network))
+        for settings in changed:
+            # (a changed ``every`` is already rescheduled to run now by the scheduler)
+            if settings.network and getattr(before[settings.id], "every", None) == getattr(settings, "every", None):
+                task = asyncio.create_task(self._run_now(settings.id))
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
+        # Re-render everything under the new config; the old snapshot serves until then.
+        await self.remerge(force=True)
         log.info("config reloaded from %s", config.path)
+
+    async def _run_now(self, source_id: str) -> None:
+        ok = await self.run_source(source_id)
+        if self.scheduler is not None:
+            self.scheduler.record(source_id, ok)
 
 
 def _mtime(path: Path) -> float | None:

@@ -23,8 +23,8 @@ import diskcache
 from rates.config import Config
 from rates.document import iso_time
 from rates.errors import StoreError
-from rates.present import significant
 from rates.models import Hold, Rejection, Resolved, SourceQuotes
+from rates.present import significant
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 800  # the contract asks for at least 400
@@ -95,7 +95,7 @@ class Store:
     # Sources -------------------------------------------------------------
 
     def source_quotes(self, source_ids: Iterable[str]) -> dict[str, SourceQuotes]:
-        found = {sid: self._get(("quotes", sid), None) for sid in source_ids}
+        found: dict[str, object] = {sid: self._get(("quotes", sid), None) for sid in source_ids}
         return {sid: q for sid, q in found.items() if isinstance(q, SourceQuotes)}
 
     def status(self, source_id: str) -> SourceStatus:
@@ -167,9 +167,16 @@ class Store:
     def history(self, codes: Iterable[str]) -> dict[str, dict[date, Decimal]]:
         return {code: self._get(("history", code), {}) for code in codes}
 
-    def save_merge(self, state: MergeState, document: bytes, points: Mapping[str, tuple[date, Decimal]]) -> None:
-        """The outcome of one merge, all or nothing."""
+    def save_merge(self, state: MergeState, document: bytes, points: Mapping[str, tuple[date, Decimal]], *,
+                   revision: int | None = None) -> bool:
+        """The outcome of one merge, all or nothing.
+
+        With ``revision`` (read before the merge read its state), nothing is written when an
+        admin action landed since: the merge would overwrite it. False then; merge again.
+        """
         with self._cache.transact():
+            if revision is not None and self.revision() != revision:
+                return False
             self._cache.set("accepted", state.accepted)
             self._cache.set("holds", state.holds)
             self._cache.set("rejections", state.rejections)
@@ -179,6 +186,7 @@ class Store:
                 series[day] = rate
                 oldest = max(series) - timedelta(days=HISTORY_DAYS)
                 self._cache.set(("history", code), {d: r for d, r in series.items() if d >= oldest})
+        return True
 
 
 

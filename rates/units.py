@@ -23,7 +23,10 @@ def parse_duration(value: Any) -> timedelta:
     seconds = int(match.group(1)) * _SECONDS_PER_UNIT[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"{value!r}: a duration must be longer than zero")
-    return timedelta(seconds=seconds)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise ValueError(f"{value!r}: a duration must be shorter than {timedelta.max.days} days") from None
 
 
 def format_duration(value: timedelta) -> str:

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from rates.config import Config
 from rates.document import encode, iso_time
-from rates.publish import JSON, Body, Published
+from rates.publish import Body, Published
 from rates.refresh import BAGHDAD
 from rates.service import Service
 from widget.render import WidgetOptions
@@ -25,6 +25,7 @@ SERVICE = web.AppKey("service", Service)
 MAX_SYMBOLS = 64
 MAX_QUERY = 512
 _CODE = re.compile(r"^[A-Z]{3}$")
+_DAYS = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only: str.isdigit() also takes '²' and '٣'
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -51,7 +52,8 @@ def create_app(config: Config) -> web.Application:
     ]
     for path, handler in routes:
         app.router.add_get(path, handler)
-    app.router.add_route("OPTIONS", "/{tail:.*}", _preflight)
+        # Per route, not a catch-all: a catch-all OPTIONS turns every unknown path into a 405.
+        app.router.add_route("OPTIONS", path, _preflight)
     return app
 
 
@@ -91,7 +93,7 @@ async def _history(request: web.Request) -> web.StreamResponse:
     if code not in published.entries:
         raise ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
     raw = request.query.get("days", "30")
-    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+    if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
     today = datetime.now(BAGHDAD).date()
     return _cached(request, published.history_body(code, int(raw), today))
@@ -124,6 +126,10 @@ async def _healthz(request: web.Request) -> web.StreamResponse:
 
 async def _readyz(request: web.Request) -> web.StreamResponse:
     published = _published(request)
+    if all(entry["rate"] is None for entry in published.document["rates"]):
+        # A document where every currency is unavailable (every source failed, nothing
+        # stored) has nothing to serve: not ready.
+        raise ApiError(503, "not_ready", "No rates yet: no source has answered and nothing is stored.")
     return _status_json({"status": "ready", "updated_at": published.document["updated_at"]})
 
 
@@ -155,6 +161,8 @@ def _symbols(request: web.Request) -> tuple[str, ...] | None:
     if len(raw) > MAX_QUERY or raw.count(",") >= MAX_SYMBOLS:
         raise ApiError(400, "bad_symbol", f"symbols lists too much: at most {MAX_SYMBOLS} codes.")
     wanted = {s.strip().upper() for s in raw.split(",") if s.strip()}
+    if not wanted:  # "symbols=," asks for nothing in particular, like "symbols="
+        return None
     for code in sorted(wanted):
         if not _CODE.match(code) or code not in configured:
             shown = code[:8]
@@ -189,13 +197,33 @@ def _cached(request: web.Request, body: Body) -> web.StreamResponse:
     }
     if body.etag in _etags(request.headers.get("If-None-Match", "")):
         return web.Response(status=304, headers=headers)
-    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+    if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
         headers["Content-Encoding"] = "gzip"
         payload = body.gzipped
     else:
         payload = body.raw
     headers["Content-Type"] = body.content_type
     return web.Response(body=payload, headers=headers)
+
+
+def _accepts_gzip(header: str) -> bool:
+    """``gzip`` listed (else ``*``) with a non-zero q-value: ``gzip;q=0`` is a refusal."""
+    qualities: dict[str, float] = {}
+    for item in header.lower().split(","):
+        name, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[name.strip()] = quality
+    for name in ("gzip", "x-gzip", "*"):
+        if name in qualities:
+            return qualities[name] > 0
+    return False
 
 
 def _etags(header: str) -> Iterator[str]:

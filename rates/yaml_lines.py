@@ -6,9 +6,9 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.constructor import SafeConstructor
-from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 Path = tuple[str | int, ...]
 
@@ -63,6 +63,8 @@ class LinedYaml:
         if isinstance(node, MappingNode):
             seen: set[Any] = set()
             for key_node, value_node in node.value:
+                if not isinstance(key_node, ScalarNode):
+                    continue  # a list or mapping as a key: no line to index; validation names it
                 key = key_node.value
                 child = (*path, key)
                 if key in seen:

@@ -8,7 +8,9 @@ Paths mirror the real sources, so a config only swaps the origin:
   /v1/currencies/usd.json                     currency-api (synthesized: no real sample exists)
   /custom/rates.json                          a generic JSON feed
 Faults are set per path from a test (``upstream.fault(path, ...)``) or, for a separate
-process, with ``POST /_control`` ``{"path", "status", "body", "delay", "content_type"}``.
+process, with ``POST /_control`` ``{"path", "status", "body", "delay", "content_type", "headers"}``.
+``upstream.etag(path, tag)`` makes a path carry that ETag and answer a matching
+``If-None-Match`` with 304; ``upstream.seen[path]`` lists the headers of each request.
 Run standalone: ``python -m tests.upstream --port 9099``.
 """
 
@@ -18,7 +20,9 @@ import argparse
 import asyncio
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -38,10 +42,26 @@ class Fault:
     body: bytes | None = None
     delay: float = 0.0
     content_type: str | None = None
+    headers: dict[str, str] | None = None  # extra response headers, e.g. Content-Encoding
 
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
+
+
+def exact_json(value: Any) -> bytes:
+    """JSON of ``value`` with Decimals written as the numbers they are (for variant payloads)."""
+
+    def text(item: Any) -> str:
+        if isinstance(item, Decimal):
+            return str(item)
+        if isinstance(item, dict):
+            return "{" + ",".join(f"{json.dumps(str(k))}:{text(v)}" for k, v in item.items()) + "}"
+        if isinstance(item, list | tuple):
+            return "[" + ",".join(text(v) for v in item) + "]"
+        return json.dumps(item)
+
+    return text(value).encode()
 
 
 class Upstream:
@@ -50,13 +70,22 @@ class Upstream:
     def __init__(self) -> None:
         self.faults: dict[str, Fault] = {}
         self.hits: dict[str, int] = {}
+        self.seen: dict[str, list[dict[str, str]]] = {}
+        self.etags: dict[str, str] = {}
         self.app = web.Application()
         self.app.router.add_post("/_control", self._control)
         self.app.router.add_get("/{tail:.*}", self._serve)
 
     def fault(self, path: str, status: int = 200, body: bytes | None = None, delay: float = 0.0,
-              content_type: str | None = None) -> None:
-        self.faults[path] = Fault(status, body, delay, content_type)
+              content_type: str | None = None, headers: dict[str, str] | None = None) -> None:
+        self.faults[path] = Fault(status, body, delay, content_type, headers)
+
+    def etag(self, path: str, tag: str | None) -> None:
+        """Serve ``path`` with this ETag and answer ``If-None-Match: tag`` with 304 (None: stop)."""
+        if tag is None:
+            self.etags.pop(path, None)
+        else:
+            self.etags[path] = tag
 
     def clear(self, path: str | None = None) -> None:
         if path is None:
@@ -70,7 +99,8 @@ class Upstream:
             page = fixture("cbi_page144.html").replace(b"https://cbi.iq", origin.encode())
             return page, "text/html; charset=utf-8"
         if path == CBI_WORKBOOK:
-            return fixture("cbi_major_currencies_and_gold.xlsx"), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            return fixture("cbi_major_currencies_and_gold.xlsx"), xlsx
         static = {
             "/v6/latest/USD": "open_er_api_latest_USD.json",
             "/v6/latest/EUR": "open_er_api_latest_EUR.json",
@@ -89,6 +119,7 @@ class Upstream:
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         path = request.path
         self.hits[path] = self.hits.get(path, 0) + 1
+        self.seen.setdefault(path, []).append(dict(request.headers))
         fault = self.faults.get(path, Fault())
         if fault.delay:
             await asyncio.sleep(fault.delay)
@@ -97,7 +128,13 @@ class Upstream:
             raise web.HTTPNotFound(text="no such fixture")
         body = fault.body if fault.body is not None else normal[0]  # type: ignore[index]
         content_type = fault.content_type or (normal[1] if normal else "application/octet-stream")
-        return web.Response(status=fault.status, body=body, headers={"Content-Type": content_type})
+        headers = {"Content-Type": content_type, **(fault.headers or {})}
+        tag = self.etags.get(path)
+        if tag is not None:
+            if request.headers.get("If-None-Match") == tag:
+                return web.Response(status=304, headers={"ETag": tag})
+            headers["ETag"] = tag
+        return web.Response(status=fault.status, body=body, headers=headers)
 
     async def _control(self, request: web.Request) -> web.Response:
         order = await request.json()
@@ -107,7 +144,7 @@ class Upstream:
             body = order.get("body")
             self.fault(order["path"], int(order.get("status", 200)),
                        body.encode() if isinstance(body, str) else None, float(order.get("delay", 0)),
-                       order.get("content_type"))
+                       order.get("content_type"), order.get("headers"))
         return web.json_response({"faults": sorted(self.faults)})
 
 

@@ -49,6 +49,8 @@
         var height = Math.ceil(+data.height);
         if (!(height > 0 && height < 20000)) return;
         frame.style.height = height + "px";
+        // Match the widget's scheme, or the browser paints an opaque backdrop at its corners.
+        if (data.scheme === "dark" || data.scheme === "light") frame.style.colorScheme = data.scheme;
         frame.style.visibility = "visible";
       } catch (ignored) {}
     });
