@@ -10,6 +10,8 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+# Ten years: longer is a typo, and would overflow date arithmetic in the scheduler.
+MAX_DURATION_DAYS = 3650
 _SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -23,10 +25,9 @@ def parse_duration(value: Any) -> timedelta:
     seconds = int(match.group(1)) * _SECONDS_PER_UNIT[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"{value!r}: a duration must be longer than zero")
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise ValueError(f"{value!r}: a duration must be shorter than {timedelta.max.days} days") from None
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise ValueError(f"{value!r}: a duration must be at most {MAX_DURATION_DAYS}d")
+    return timedelta(seconds=seconds)
 
 
 def format_duration(value: timedelta) -> str:

@@ -640,7 +640,7 @@ def network_only(text: str) -> str:
     return text
 
 
-async def test_readyz_503_until_any_rate(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
+async def test_readyz_once_a_document_exists_even_all_unavailable(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
                                          tmp_path: Path) -> None:
     fake, origin = upstream
     fault_all(fake)
@@ -657,7 +657,11 @@ async def test_readyz_503_until_any_rate(aiohttp_client: MakeClient, upstream: t
         await asyncio.sleep(0.05)
     assert sources and all(s["ok"] is False and "500" in s["last_error"] for s in sources)
 
-    await assert_error(client, "/readyz", 503, "not_ready")
+    # A document exists (every rate unavailable, never 0): the contract calls that ready.
+    assert (await get_json(client, "/readyz"))["status"] == "ready"
+    rates = await get_json(client, "/api/v1/rates")
+    assert {e["status"] for e in rates["rates"]} == {"unavailable"}
+    assert all(e["rate"] is None and e["buy"] is None and e["sell"] is None for e in rates["rates"])
     response = await client.get("/healthz")
     assert response.status == 200 and response.headers["Cache-Control"] == "no-store"
     await response.read()
