@@ -28,8 +28,10 @@ def print_status(config: Config) -> int:
         print(f"  last error:   {error + ' at ' + str(source['last_error_at']) if error else '-'}")
         print(f"  next run:     {source['next_run'] or '-'}")
         for hold in source["held"]:
-            print(f"  held: {hold['code']} {hold['from']} -> {hold['to']} since {hold['since']}"
-                  f" (rates accept {hold['code']} / rates reject {hold['code']})")
+            print(
+                f"  held: {hold['code']} {hold['from']} -> {hold['to']} since {hold['since']}"
+                f" (rates accept {hold['code']} / rates reject {hold['code']})"
+            )
     return EXIT_OK
 
 
@@ -42,7 +44,9 @@ def accept(config: Config, code: str, source: str | None) -> int:
     if hold is None:
         print(f"nothing is held for {code.upper()}" + (f" from {source}" if source else ""))
         return EXIT_NOTHING
-    print(f"accepted {hold.code} {hold.old} -> {hold.new} from {hold.source}; a running server applies it within a tick")
+    print(
+        f"accepted {hold.code} {hold.old} -> {hold.new} from {hold.source}; a running server applies it within a tick"
+    )
     return EXIT_OK
 
 

@@ -110,7 +110,10 @@ def format_table(document: dict[str, Any]) -> str:
     """The rates document as aligned plain text for a terminal."""
     head = ("code", "rate", "buy", "sell", "per", "published", "source", "status")
     rows = [head] + [
-        tuple("-" if entry[k] is None else str(entry[k]) for k in ("code", "rate", "buy", "sell", "per", "published", "source", "status"))
+        tuple(
+            "-" if entry[k] is None else str(entry[k])
+            for k in ("code", "rate", "buy", "sell", "per", "published", "source", "status")
+        )
         for entry in document["rates"]
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]

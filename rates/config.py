@@ -150,7 +150,11 @@ class _Checker:
 
     def _top_level(self, data: dict[str, Any]) -> list[ConfigProblem]:
         # Sources are checked per kind below; a placeholder keeps the rest of the model whole.
-        shallow = {**data, "sources": [_PLACEHOLDER] * len(data["sources"])} if isinstance(data.get("sources"), list) and data["sources"] else data
+        shallow = (
+            {**data, "sources": [_PLACEHOLDER] * len(data["sources"])}
+            if isinstance(data.get("sources"), list) and data["sources"]
+            else data
+        )
         found = [self._problem((key,), "unknown key") for key in _NOT_KEYS if key in data]
         shallow = {key: value for key, value in shallow.items() if key not in _NOT_KEYS}
         try:
@@ -183,7 +187,11 @@ class _Checker:
             source_id = entry.get("id")
             if isinstance(source_id, str):
                 if source_id in first_line:
-                    found.append(self._problem((*path, "id"), f"duplicate source id {source_id!r} (first at line {first_line[source_id]})"))
+                    found.append(
+                        self._problem(
+                            (*path, "id"), f"duplicate source id {source_id!r} (first at line {first_line[source_id]})"
+                        )
+                    )
                 else:
                     first_line[source_id] = self.doc.line_of((*path, "id"))
         return found
@@ -211,7 +219,9 @@ class _Checker:
             seen.add(code if isinstance(code, str) else "")
             for pos, source_id in enumerate(_items(entry.get("sources"))):
                 if isinstance(source_id, str) and source_id not in ids:
-                    found.append(self._problem(("currencies", index, "sources", pos), f"no source has id {source_id!r}"))
+                    found.append(
+                        self._problem(("currencies", index, "sources", pos), f"no source has id {source_id!r}")
+                    )
         return found
 
 

@@ -80,7 +80,9 @@ class Fetcher:
 
     async def _read_capped(self, source_id: str, url: str, response: aiohttp.ClientResponse) -> bytes:
         if (response.content_length or 0) > self.max_body and not response.headers.get("Content-Encoding"):
-            raise FetchError(source_id, f"{url} sent {response.content_length} bytes, over the {self.max_body}-byte cap")
+            raise FetchError(
+                source_id, f"{url} sent {response.content_length} bytes, over the {self.max_body}-byte cap"
+            )
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_chunked(_CHUNK):

@@ -66,8 +66,15 @@ class _Resolver:
             return Rate(code=code, per=per, status="unavailable", reason=NO_SOURCE)
         status = "held" if held else ("stale" if resolved.stale else "ok")
         return Rate(
-            code=code, per=per, status=status, rate=resolved.rate, buy=resolved.buy, sell=resolved.sell,
-            source=resolved.source, published=resolved.published, fetched_at=resolved.fetched_at,
+            code=code,
+            per=per,
+            status=status,
+            rate=resolved.rate,
+            buy=resolved.buy,
+            sell=resolved.sell,
+            source=resolved.source,
+            published=resolved.published,
+            fetched_at=resolved.fetched_at,
         )
 
     def effective(self, code: str) -> tuple[Resolved | None, bool]:
@@ -162,8 +169,14 @@ class _Resolver:
         quote = stored.quote
         assert quote.published is not None  # the refresh dates undated quotes
         return Resolved(
-            code=code, rate=quote.value, source=source_id, published=quote.published,
-            fetched_at=stored.fetched_at, stale=self._stale(source_id, stored), buy=quote.buy, sell=quote.sell,
+            code=code,
+            rate=quote.value,
+            source=source_id,
+            published=quote.published,
+            fetched_at=stored.fetched_at,
+            stale=self._stale(source_id, stored),
+            buy=quote.buy,
+            sell=quote.sell,
         )
 
     def _own_dinar_figure(self, quotes: SourceQuotes) -> Resolved | None:

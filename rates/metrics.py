@@ -16,21 +16,30 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.fetches = Counter("rates_fetch", "Source fetches by outcome", ["source", "outcome"], registry=self.registry)
+        self.fetches = Counter(
+            "rates_fetch", "Source fetches by outcome", ["source", "outcome"], registry=self.registry
+        )
         self.fetch_seconds = Histogram(
-            "rates_fetch_duration_seconds", "Time to fetch and parse a source", ["source"], registry=self.registry,
+            "rates_fetch_duration_seconds",
+            "Time to fetch and parse a source",
+            ["source"],
+            registry=self.registry,
             buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30),
         )
         self.last_success = Gauge(
-            "rates_source_last_success_timestamp_seconds", "Unix time of the last successful fetch", ["source"],
+            "rates_source_last_success_timestamp_seconds",
+            "Unix time of the last successful fetch",
+            ["source"],
             registry=self.registry,
         )
         self.rate = Gauge("rates_rate_iqd", "Published IQD per one unit", ["code"], registry=self.registry)
-        self.status = Gauge("rates_rate_status", "1 for the currency's current status", ["code", "status"],
-                            registry=self.registry)
+        self.status = Gauge(
+            "rates_rate_status", "1 for the currency's current status", ["code", "status"], registry=self.registry
+        )
         self.held = Gauge("rates_held_moves", "Moves held for review", registry=self.registry)
-        self.requests = Counter("rates_http_requests", "HTTP requests by route and status", ["route", "status"],
-                                registry=self.registry)
+        self.requests = Counter(
+            "rates_http_requests", "HTTP requests by route and status", ["route", "status"], registry=self.registry
+        )
 
     def fetch_done(self, source: str, outcome: str, seconds: float, success_time: float | None) -> None:
         self.fetches.labels(source, outcome).inc()

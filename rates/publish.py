@@ -82,12 +82,18 @@ class Published:
     )
 
     @classmethod
-    def build(cls, payload: bytes, history: Mapping[str, Mapping[date, Decimal]], renderer: WidgetRenderer,
-              default_widget: WidgetOptions) -> Published:
+    def build(
+        cls,
+        payload: bytes,
+        history: Mapping[str, Mapping[date, Decimal]],
+        renderer: WidgetRenderer,
+        default_widget: WidgetOptions,
+    ) -> Published:
         document = decode(payload)
         entries = {e["code"]: Body.of(encode(e), JSON) for e in document["rates"]}
-        published = cls(document=document, rates=Body.of(payload, JSON), history=history, renderer=renderer,
-                        entries=entries)
+        published = cls(
+            document=document, rates=Body.of(payload, JSON), history=history, renderer=renderer, entries=entries
+        )
         published.widget(default_widget)  # the common case is ready before the first reader
         return published
 
@@ -119,7 +125,9 @@ class Published:
     def _history(self, code: str, days: int, today: date) -> Body:
         first = today - timedelta(days=days - 1)
         series = self.history.get(code, {})
-        points = [{"date": d.isoformat(), "rate": significant(series[d])} for d in sorted(series) if first <= d <= today]
+        points = [
+            {"date": d.isoformat(), "rate": significant(series[d])} for d in sorted(series) if first <= d <= today
+        ]
         return Body.of(encode({"code": code, "base": self.document["base"], "points": points}), JSON)
 
 

@@ -40,15 +40,25 @@ class ApiError(Exception):
 
 
 def create_app(config: Config) -> web.Application:
-    app = web.Application(middlewares=[_headers_and_errors], client_max_size=64 * 1024,
-                          handler_args={"max_line_size": 8190, "max_field_size": 8190})
+    app = web.Application(
+        middlewares=[_headers_and_errors],
+        client_max_size=64 * 1024,
+        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+    )
     service = Service(config)
     app[SERVICE] = service
     app.cleanup_ctx.append(_lifecycle)
     routes = [
-        ("/api/v1/rates", _rates), ("/api/v1/rates/{code}", _rate), ("/api/v1/history/{code}", _history),
-        ("/api/v1/sources", _sources), ("/api/v1/config", _config), ("/widget", _widget),
-        ("/widget.js", _widget_js), ("/healthz", _healthz), ("/readyz", _readyz), ("/metrics", _metrics),
+        ("/api/v1/rates", _rates),
+        ("/api/v1/rates/{code}", _rate),
+        ("/api/v1/history/{code}", _history),
+        ("/api/v1/sources", _sources),
+        ("/api/v1/config", _config),
+        ("/widget", _widget),
+        ("/widget.js", _widget_js),
+        ("/healthz", _healthz),
+        ("/readyz", _readyz),
+        ("/metrics", _metrics),
     ]
     for path, handler in routes:
         app.router.add_get(path, handler)
@@ -163,8 +173,9 @@ def _symbols(request: web.Request) -> tuple[str, ...] | None:
     for code in sorted(wanted):
         if not _CODE.match(code) or code not in configured:
             shown = code[:8]
-            raise ApiError(400, "bad_symbol",
-                           f"Unknown currency {shown!r} in symbols; configured: {', '.join(configured)}.")
+            raise ApiError(
+                400, "bad_symbol", f"Unknown currency {shown!r} in symbols; configured: {', '.join(configured)}."
+            )
     return tuple(c for c in configured if c in wanted)
 
 
@@ -244,8 +255,12 @@ def _widget_headers(response: web.StreamResponse, service: Service) -> None:
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
-    response = web.Response(status=status, body=encode({"error": {"code": code, "message": message}}),
-                            content_type="application/json", charset="utf-8")
+    response = web.Response(
+        status=status,
+        body=encode({"error": {"code": code, "message": message}}),
+        content_type="application/json",
+        charset="utf-8",
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -41,8 +41,7 @@ CACHE_60 = "public, max-age=60, stale-while-revalidate=60, stale-if-error=86400"
 STRONG_ETAG = re.compile(r'^"[^"\s]+"$')
 ISO_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 ROW = re.compile(r'<tr data-code="([A-Z]{3})" data-status="(ok|stale|held|unavailable)">(.*?)</tr>', re.S)
-ENTRY_KEYS = {"code", "name", "rate", "buy", "sell", "per", "source", "published", "fetched_at",
-              "status", "change"}
+ENTRY_KEYS = {"code", "name", "rate", "buy", "sell", "per", "source", "published", "fetched_at", "status", "change"}
 SOURCE_KEYS = {"id", "kind", "ok", "last_success", "last_error", "next_run", "held"}
 UPSTREAM_PATHS = ("/page/144", CBI_WORKBOOK, "/v6/latest/USD", "/daily/gbp.json")
 CBI_DAY = "2026-02-26"  # the latest day row of the fixture workbook
@@ -103,8 +102,9 @@ async def assert_error(client: Client, path: str, status: int, code: str, **kwar
     return response
 
 
-def edited_config(tmp_path: Path, origin: str, edit: Callable[[str], str] = lambda t: t,
-                  name: str = "config.yaml") -> Config:
+def edited_config(
+    tmp_path: Path, origin: str, edit: Callable[[str], str] = lambda t: t, name: str = "config.yaml"
+) -> Config:
     """The bundled config pointed at the local upstream, changed by ``edit``, loaded from disk."""
     text = bundled_config_text(origin, str(tmp_path / "store"))
     changed = edit(text)
@@ -208,8 +208,19 @@ async def test_symbols_subset_matches_full_document(client: Client) -> None:
 
 @pytest.mark.parametrize(
     "symbols",
-    ["XYZ", "USD,XYZ", "US", "USDX", "<script>", "U$D", "USD;EUR", "دولار", "USD,,EU",
-     ",".join(["USD"] * 65), "USD," + "A" * 600],
+    [
+        "XYZ",
+        "USD,XYZ",
+        "US",
+        "USDX",
+        "<script>",
+        "U$D",
+        "USD;EUR",
+        "دولار",
+        "USD,,EU",
+        ",".join(["USD"] * 65),
+        "USD," + "A" * 600,
+    ],
 )
 async def test_bad_symbols(client: Client, symbols: str) -> None:
     response = await assert_error(client, "/api/v1/rates", 400, "bad_symbol", params={"symbols": symbols})
@@ -341,9 +352,16 @@ async def test_history_points_one_per_publication_date(aiohttp_client: MakeClien
 
 # Caching ---------------------------------------------------------------------------------
 
-CACHED = ["/api/v1/rates", "/api/v1/rates?symbols=EUR,USD", "/api/v1/rates/USD", "/api/v1/history/USD",
-          "/api/v1/history/EUR?days=366", "/widget", "/widget?digits=latn&theme=dark&symbols=USD",
-          "/widget.js"]
+CACHED = [
+    "/api/v1/rates",
+    "/api/v1/rates?symbols=EUR,USD",
+    "/api/v1/rates/USD",
+    "/api/v1/history/USD",
+    "/api/v1/history/EUR?days=366",
+    "/widget",
+    "/widget?digits=latn&theme=dark&symbols=USD",
+    "/widget.js",
+]
 STATUS = ["/api/v1/sources", "/api/v1/config", "/healthz", "/readyz", "/metrics"]
 
 
@@ -377,8 +395,15 @@ async def test_cached_responses(client: Client, path: str) -> None:
 
 async def test_etags_differ_between_variants(client: Client) -> None:
     tags = set()
-    for path in ("/api/v1/rates", "/api/v1/rates?symbols=USD", "/api/v1/rates/USD", "/widget",
-                 "/widget?digits=latn", "/widget.js", "/api/v1/history/USD?days=7"):
+    for path in (
+        "/api/v1/rates",
+        "/api/v1/rates?symbols=USD",
+        "/api/v1/rates/USD",
+        "/widget",
+        "/widget?digits=latn",
+        "/widget.js",
+        "/api/v1/history/USD?days=7",
+    ):
         response = await client.get(path)
         await response.read()
         tags.add(response.headers["ETag"])
@@ -394,8 +419,9 @@ async def test_status_endpoints_are_not_cached(client: Client, path: str) -> Non
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-@pytest.mark.parametrize("path", ["/api/v1/rates", "/api/v1/rates/USD", "/api/v1/history/USD?days=366",
-                                  "/widget", "/widget.js"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/rates", "/api/v1/rates/USD", "/api/v1/history/USD?days=366", "/widget", "/widget.js"]
+)
 async def test_gzip_when_asked(raw_client: Client, path: str) -> None:
     plain = await raw_client.get(path, headers={"Accept-Encoding": "identity"})
     plain_body = await plain.read()
@@ -414,8 +440,9 @@ async def test_gzip_when_asked(raw_client: Client, path: str) -> None:
     assert await refused.read() == plain_body
 
 
-async def test_max_age_follows_the_config(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                          tmp_path: Path) -> None:
+async def test_max_age_follows_the_config(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path
+) -> None:
     _, origin = upstream
     config = edited_config(tmp_path, origin, replace_once("max_age: 60s", "max_age: 5m"))
     client = await aiohttp_client(create_app(config))
@@ -457,10 +484,14 @@ async def test_head_answers_like_get(client: Client) -> None:
 
 
 async def test_preflight(client: Client) -> None:
-    response = await client.options("/api/v1/rates", headers={
-        "Origin": "https://news.example", "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "if-none-match",
-    })
+    response = await client.options(
+        "/api/v1/rates",
+        headers={
+            "Origin": "https://news.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "if-none-match",
+        },
+    )
     assert response.status == 204
     assert await response.read() == b""
     methods = {m.strip() for m in response.headers["Access-Control-Allow-Methods"].split(",")}
@@ -469,17 +500,23 @@ async def test_preflight(client: Client) -> None:
     assert "if-none-match" in response.headers["Access-Control-Allow-Headers"].lower()
 
 
-async def test_cors_origin_list(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                tmp_path: Path) -> None:
+async def test_cors_origin_list(aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path) -> None:
     _, origin = upstream
-    config = edited_config(tmp_path, origin, replace_once('cors_origins: ["*"]',
-                                                          'cors_origins: ["https://news.example"]'))
+    config = edited_config(
+        tmp_path, origin, replace_once('cors_origins: ["*"]', 'cors_origins: ["https://news.example"]')
+    )
     client = await aiohttp_client(create_app(config))
     await wait_ready(client)
     allowed = {"Origin": "https://news.example"}
 
-    for path, status in (("/api/v1/rates", 200), ("/widget", 200), ("/api/v1/rates/XYZ", 404),
-                         ("/api/v1/rates?symbols=XYZ", 400), ("/nowhere", 404), ("/api/v1/sources", 200)):
+    for path, status in (
+        ("/api/v1/rates", 200),
+        ("/widget", 200),
+        ("/api/v1/rates/XYZ", 404),
+        ("/api/v1/rates?symbols=XYZ", 400),
+        ("/nowhere", 404),
+        ("/api/v1/sources", 200),
+    ):
         response = await client.get(path, headers=allowed)
         await response.read()
         assert response.status == status, path
@@ -500,8 +537,9 @@ async def test_cors_origin_list(aiohttp_client: MakeClient, upstream: tuple[Upst
 # /api/v1/sources -------------------------------------------------------------------------------
 
 
-async def test_sources_report_and_failure_keeps_last_numbers(client: Client, upstream: tuple[Upstream, str],
-                                                             bundled_config: Config) -> None:
+async def test_sources_report_and_failure_keeps_last_numbers(
+    client: Client, upstream: tuple[Upstream, str], bundled_config: Config
+) -> None:
     sources = await get_json(client, "/api/v1/sources")
     assert [s["id"] for s in sources] == [s.id for s in bundled_config.sources]
     assert [s["kind"] for s in sources] == ["cbi", "fixed", "open-er-api", "floatrates", "fixed"]
@@ -640,8 +678,9 @@ def network_only(text: str) -> str:
     return text
 
 
-async def test_readyz_once_a_document_exists_even_all_unavailable(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                         tmp_path: Path) -> None:
+async def test_readyz_once_a_document_exists_even_all_unavailable(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path
+) -> None:
     fake, origin = upstream
     fault_all(fake)
     config = edited_config(tmp_path, origin, network_only)
@@ -672,11 +711,13 @@ async def test_readyz_once_a_document_exists_even_all_unavailable(aiohttp_client
     ready = await get_json(client, "/readyz")
     assert ready is not None
     assert (await get_json(client, "/api/v1/rates/KWD"))["rate"] == significant(
-        Decimal(ER_API["rates"]["IQD"]) / Decimal(ER_API["rates"]["KWD"]))  # last resort: er-api's IQD
+        Decimal(ER_API["rates"]["IQD"]) / Decimal(ER_API["rates"]["KWD"])
+    )  # last resort: er-api's IQD
 
 
-async def test_readyz_before_and_after_first_batch(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                                   bundled_config: Config) -> None:
+async def test_readyz_before_and_after_first_batch(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], bundled_config: Config
+) -> None:
     fake, _ = upstream
     fake.fault("/page/144", delay=2.0)  # the CBI answers, but slowly
     client = await aiohttp_client(create_app(bundled_config))
@@ -691,8 +732,9 @@ async def test_readyz_before_and_after_first_batch(aiohttp_client: MakeClient, u
     assert (await get_json(client, "/api/v1/rates/USD"))["source"] == "cbi"
 
 
-async def test_restart_serves_stored_rates_at_once(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                                   bundled_config: Config) -> None:
+async def test_restart_serves_stored_rates_at_once(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], bundled_config: Config
+) -> None:
     first = await aiohttp_client(create_app(bundled_config))
     await wait_ready(first)
     before = await get_json(first, "/api/v1/rates")
@@ -779,19 +821,26 @@ async def test_widget_latin_digits_and_symbols(client: Client) -> None:
 
 @pytest.mark.parametrize(
     ("query", "code"),
-    [({"theme": "neon"}, "bad_theme"), ({"theme": "DARK"}, "bad_theme"), ({"digits": "roman"}, "bad_digits"),
-     ({"symbols": "XXX"}, "bad_symbol"), ({"symbols": "USD,<b>"}, "bad_symbol")],
+    [
+        ({"theme": "neon"}, "bad_theme"),
+        ({"theme": "DARK"}, "bad_theme"),
+        ({"digits": "roman"}, "bad_digits"),
+        ({"symbols": "XXX"}, "bad_symbol"),
+        ({"symbols": "USD,<b>"}, "bad_symbol"),
+    ],
 )
 async def test_widget_bad_query(client: Client, query: dict[str, str], code: str) -> None:
     response = await assert_error(client, "/widget", 400, code, params=query)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
 
 
-async def test_widget_frame_ancestors_from_config(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                                  tmp_path: Path) -> None:
+async def test_widget_frame_ancestors_from_config(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path
+) -> None:
     _, origin = upstream
-    config = edited_config(tmp_path, origin, replace_once('frame_ancestors: ["*"]',
-                                                          'frame_ancestors: ["https://news.example"]'))
+    config = edited_config(
+        tmp_path, origin, replace_once('frame_ancestors: ["*"]', 'frame_ancestors: ["https://news.example"]')
+    )
     client = await aiohttp_client(create_app(config))
     await wait_ready(client)
     response = await client.get("/widget")
@@ -801,12 +850,14 @@ async def test_widget_frame_ancestors_from_config(aiohttp_client: MakeClient, up
     assert directive.split() == ["frame-ancestors", "https://news.example"]
 
 
-async def test_unavailable_currency_is_a_dash_never_zero(aiohttp_client: MakeClient,
-                                                         upstream: tuple[Upstream, str], tmp_path: Path) -> None:
+async def test_unavailable_currency_is_a_dash_never_zero(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path
+) -> None:
     _, origin = upstream
     # CUC is quoted by none of the fixture feeds (checked below), so nothing can price it.
-    feeds = [json.loads((FIXTURES / n).read_bytes()) for n in ("open_er_api_latest_USD.json",
-                                                              "floatrates_daily_gbp.json")]
+    feeds = [
+        json.loads((FIXTURES / n).read_bytes()) for n in ("open_er_api_latest_USD.json", "floatrates_daily_gbp.json")
+    ]
     assert "CUC" not in feeds[0]["rates"] and "cuc" not in feeds[1]
     config = edited_config(tmp_path, origin, replace_once("  - USD\n  - EUR\n", "  - USD\n  - CUC\n  - EUR\n"))
     client = await aiohttp_client(create_app(config))
@@ -829,13 +880,18 @@ async def test_unavailable_currency_is_a_dash_never_zero(aiohttp_client: MakeCli
         assert found["USD"][0] == "ok"
 
 
-async def test_config_text_is_escaped(aiohttp_client: MakeClient, upstream: tuple[Upstream, str],
-                                      tmp_path: Path) -> None:
+async def test_config_text_is_escaped(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path
+) -> None:
     _, origin = upstream
     evil = "<script>alert(1)</script>"
-    config = edited_config(tmp_path, origin, lambda t: replace_once(
-        "  - USD\n", f'  - {{code: USD, name: "{evil}"}}\n')(replace_once(
-            'title: "الأسعار الرسمية للعملات مقابل الدينار"', 'title: "<img src=x onerror=alert(2)>"')(t)))
+    config = edited_config(
+        tmp_path,
+        origin,
+        lambda t: replace_once("  - USD\n", f'  - {{code: USD, name: "{evil}"}}\n')(
+            replace_once('title: "الأسعار الرسمية للعملات مقابل الدينار"', 'title: "<img src=x onerror=alert(2)>"')(t)
+        ),
+    )
     client = await aiohttp_client(create_app(config))
     await wait_ready(client)
 
@@ -868,12 +924,13 @@ async def test_variant_caches_stay_bounded(client: Client, bundled_config: Confi
     codes = bundled_config.codes
     subsets = itertools.chain(itertools.combinations(codes, 2), itertools.combinations(codes, 3))
     variants = itertools.product(subsets, ("light", "dark", "auto"), ("arab", "latn"))
-    queries = [{"symbols": ",".join(reversed(s)), "theme": t, "digits": d}
-               for s, t, d in itertools.islice(variants, 1000)]
+    queries = [
+        {"symbols": ",".join(reversed(s)), "theme": t, "digits": d} for s, t, d in itertools.islice(variants, 1000)
+    ]
     assert len({tuple(q.values()) for q in queries}) == 1000
     largest = 0
     for start in range(0, len(queries), 50):
-        batch = await asyncio.gather(*(client.get("/widget", params=q) for q in queries[start:start + 50]))
+        batch = await asyncio.gather(*(client.get("/widget", params=q) for q in queries[start : start + 50]))
         for response in batch:
             assert response.status == 200
             await response.read()
@@ -912,8 +969,9 @@ SYMBOL_PARTS = st.one_of(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(SYMBOL_PARTS, max_size=8), days=st.one_of(st.integers(-5, 400).map(str), st.text(max_size=4)))
-async def test_any_query_gets_a_contract_answer(client: Client, bundled_config: Config, parts: list[str],
-                                                days: str) -> None:
+async def test_any_query_gets_a_contract_answer(
+    client: Client, bundled_config: Config, parts: list[str], days: str
+) -> None:
     symbols = ",".join(parts)
     response = await client.get("/api/v1/rates", params={"symbols": symbols})
     body = json.loads(await response.read())

@@ -75,4 +75,3 @@ class Source(ABC):
     def fail(self, reason: str) -> ParseError:
         """The error to raise when the payload is not what this kind expects."""
         return ParseError(self.id, reason)
-

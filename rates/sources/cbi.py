@@ -309,9 +309,7 @@ def _by_territory(codes: dict[int, str], groups: list[_Group]) -> Iterator[tuple
         left = group.last
 
 
-def _latest_day(
-    rows: Sequence[Row], year: int, currencies: Sequence[_Currency]
-) -> tuple[date | None, Row]:
+def _latest_day(rows: Sequence[Row], year: int, currencies: Sequence[_Currency]) -> tuple[date | None, Row]:
     """The latest dated row where some currency has numbers and none has holiday text."""
     calendar = _Calendar(year)
     best: tuple[date | None, Row] = (None, ())

@@ -34,9 +34,9 @@ class FixedSettings(SourceSettings):
     kind: Literal["fixed"]
     ref: Annotated[CurrencyCode, BeforeValidator(normalize_code)]
     published: date
-    rates: dict[Annotated[CurrencyCode, BeforeValidator(normalize_code)], Annotated[FixedRate, BeforeValidator(_rate_entry)]] = Field(
-        min_length=1
-    )
+    rates: dict[
+        Annotated[CurrencyCode, BeforeValidator(normalize_code)], Annotated[FixedRate, BeforeValidator(_rate_entry)]
+    ] = Field(min_length=1)
 
 
 class FixedSource(Source):

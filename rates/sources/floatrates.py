@@ -49,4 +49,3 @@ class FloatratesSource(Source):
         published = http_date(entry.get("date"), self.fail, f"{key}.date")
         code = str(entry.get("code") or key).upper()
         return Quote(code=code, value=number_or_nan(entry.get("rate")), published=published)
-
