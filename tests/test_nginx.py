@@ -1,0 +1,178 @@
+"""deploy/nginx.conf in front of a real ``rates serve``: the service dies, readers don't notice.
+
+The nginx config is deploy/nginx.conf itself with only ports and file paths substituted
+(and a 1 s cache validity, so the test sees entries expire and then served stale).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+pytest.register_assert_rewrite("tests.service_process")  # before its import: plain asserts get details
+from tests.service_process import (  # noqa: E402
+    ROOT,
+    Process,
+    Processes,
+    Reply,
+    ServiceProcess,
+    UpstreamProcess,
+    cross,
+    free_port,
+    http_get,
+    rates_config,
+    wait_for,
+    write_atomically,
+)
+
+pytest_plugins = ("tests.service_process",)
+pytestmark = pytest.mark.slow
+
+DEPLOYED = ROOT / "deploy" / "nginx.conf"
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+)
+GZIP = {"Accept-Encoding": "gzip"}
+PLAIN = {"Accept-Encoding": "identity"}
+
+
+def nginx_config(directory: Path, listen: int, service_port: int) -> str:
+    """deploy/nginx.conf with this test's port, service and files; every target must exist."""
+    text = DEPLOYED.read_text(encoding="utf-8")
+    user = "user root;" if os.geteuid() == 0 else ""  # as root, workers must be able to use tmp dirs
+    replacements = {
+        "user www-data;": user,
+        "worker_processes auto;": "worker_processes 1;",
+        "pid /run/nginx.pid;": f"pid {directory}/nginx.pid;",
+        "error_log /var/log/nginx/error.log warn;": f"error_log {directory}/error.log info;",
+        "access_log /var/log/nginx/access.log;": (
+            f"access_log {directory}/access.log;\n"
+            f"    client_body_temp_path {directory}/body;\n    proxy_temp_path {directory}/proxy;\n"
+            f"    fastcgi_temp_path {directory}/fastcgi;\n    uwsgi_temp_path {directory}/uwsgi;\n"
+            f"    scgi_temp_path {directory}/scgi;"
+        ),
+        "/var/cache/nginx/rates": f"{directory}/cache",
+        "server 127.0.0.1:8080": f"server 127.0.0.1:{service_port}",
+        "listen 80;": f"listen 127.0.0.1:{listen};",
+        "listen [::]:80;": "",
+        "proxy_cache_valid 200 1m;": "proxy_cache_valid 200 1s;",
+    }
+    for old, new in replacements.items():
+        assert old in text, f"deploy/nginx.conf no longer has {old!r}: update this test"
+        text = text.replace(old, new)
+    for directive in ("proxy_cache rates;", "proxy_cache_use_stale error timeout updating http_500 http_502 "
+                      "http_503 http_504;", "proxy_cache_background_update on;", "proxy_cache_lock on;"):
+        assert directive in text
+    return text
+
+
+class Nginx(Process):
+    """``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'``: master and workers in their own group."""
+
+    def __init__(self, directory: Path, port: int) -> None:
+        self.directory = directory
+        self.url = f"http://127.0.0.1:{port}"
+        argv = [str(NGINX), "-p", str(directory), "-c", str(directory / "nginx.conf"), "-g", "daemon off;"]
+        super().__init__("nginx", argv, directory / "nginx.log", os.environ)
+
+    def kill(self) -> None:
+        """Stop master and workers: SIGTERM, then SIGKILL to the group this test started."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Reply:
+        return http_get(self.url + path, headers)
+
+
+@pytest.fixture
+def nginx_bin() -> str:
+    if NGINX is None:
+        pytest.skip("nginx is not installed (CI installs Debian's nginx-light: apt-get install nginx-light)")
+    return NGINX
+
+
+def start_nginx(processes: Processes, directory: Path, service: ServiceProcess) -> Nginx:
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    (directory / "nginx.conf").write_text(nginx_config(directory, port, service.port), encoding="utf-8")
+    check = subprocess.run([str(NGINX), "-t", "-p", str(directory), "-c", str(directory / "nginx.conf")],
+                           capture_output=True, text=True, timeout=30, check=False)
+    assert check.returncode == 0, check.stderr
+    nginx = Nginx(directory, port)
+    processes.adopt(nginx)
+    nginx.start()
+
+    def answering() -> bool:
+        nginx.assert_running()
+        return nginx.get("/healthz").status == 200
+
+    wait_for(answering, 10, "nginx to proxy /healthz")
+    return nginx
+
+
+def cached(nginx: Nginx, path: str, headers: Mapping[str, str]) -> Reply:
+    """Ask until nginx answers from its cache (the first ask is a MISS that fills it)."""
+    return wait_for(lambda: _hit(nginx.get(path, headers)), 5, f"a cache HIT for {path}")
+
+
+def _hit(reply: Reply) -> Reply | None:
+    return reply if reply.status == 200 and reply.headers.get("X-Cache-Status") == "HIT" else None
+
+
+def test_nginx_keeps_serving_the_same_bytes_when_the_service_dies(
+    nginx_bin: str, processes: Processes, upstream_proc: UpstreamProcess, tmp_path: Path
+) -> None:
+    config = tmp_path / "config.yaml"
+    write_atomically(config, rates_config(upstream_proc.origin, tmp_path / "store", max_age="1s"))
+    service = processes.service(config)
+    wait_for(lambda: service.rates()["EUR"]["status"] == "ok", 8, "the first fetch")
+    nginx = start_nginx(processes, tmp_path / "nginx", service)
+
+    paths = ("/widget", "/api/v1/rates", "/api/v1/rates/EUR")
+    before: dict[tuple[str, str], Reply] = {}
+    for path in paths:
+        for name, headers in (("gzip", GZIP), ("plain", PLAIN)):
+            reply = cached(nginx, path, headers)
+            direct = service.get(path, headers)
+            assert direct.status == 200
+            # The service's bytes and strong ETag, compressed by the service (passthrough).
+            assert (reply.body, reply.headers["ETag"]) == (direct.body, direct.headers["ETag"])
+            assert reply.headers.get("Content-Encoding") == ("gzip" if name == "gzip" else None)
+            assert reply.headers["Cache-Control"].startswith("public, max-age=1,")
+            before[path, name] = reply
+    assert gzip.decompress(before["/api/v1/rates", "gzip"].body) == before["/api/v1/rates", "plain"].body
+    assert nginx.get("/api/v1/sources").headers.get("X-Cache-Status") in (None, "", "BYPASS", "MISS")
+
+    service.kill()  # kill -9: no goodbye
+    assert nginx.get("/readyz").status == 502, "status endpoints are never cached: the service is really gone"
+    time.sleep(2.5)  # max-age=1 and proxy_cache_valid 1s: every entry has expired
+    for _ in range(2):
+        for (path, name), old in before.items():
+            reply = nginx.get(path, GZIP if name == "gzip" else PLAIN)
+            assert reply.status == 200, f"{path} ({name}): {reply.status}"
+            assert reply.headers.get("X-Cache-Status") in ("STALE", "UPDATING"), reply.headers
+            assert reply.body == old.body and reply.headers["ETag"] == old.headers["ETag"]
+        time.sleep(1)
+
+    # What readers get is still the right numbers.
+    document = json.loads(nginx.get("/api/v1/rates", PLAIN).body, parse_float=Decimal)
+    served = {e["code"]: Decimal(str(e["rate"])) for e in document["rates"]}
+    assert served == {"USD": Decimal(1310), **{c: cross(c) for c in ("EUR", "GBP", "KWD", "TRY")}}
+    widget = nginx.get("/widget", PLAIN).body.decode("utf-8")
+    assert widget.count('data-status="ok"') == 5 and "١٬٤٤٣٫٤٦" in widget  # EUR 1443.46
