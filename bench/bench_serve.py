@@ -27,11 +27,11 @@ from aiohttp.test_utils import TestServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rates.config import load_config  # noqa: E402
-from rates.document import encode  # noqa: E402
-from rates.web import SERVICE, create_app  # noqa: E402
-from tests.upstream import Upstream, bundled_config_text  # noqa: E402
-from widget.render import WidgetOptions  # noqa: E402
+from rates.config import load_config
+from rates.document import encode
+from rates.web import SERVICE, create_app
+from tests.upstream import Upstream, bundled_config_text
+from widget.render import WidgetOptions
 
 
 async def hammer(url: str, total: int, concurrency: int) -> float:
@@ -105,8 +105,11 @@ async def memory_of_variants(app: web.Application) -> None:
     assert published is not None
     codes = published.codes
     variants = [
-        WidgetOptions(symbols=tuple(c for j, c in enumerate(codes) if (i >> j) & 1) or None,
-                      theme=("light", "dark", "auto")[i % 3], digits=("arab", "latn")[i % 2])
+        WidgetOptions(
+            symbols=tuple(c for j, c in enumerate(codes) if (i >> j) & 1) or None,
+            theme=("light", "dark", "auto")[i % 3],
+            digits=("arab", "latn")[i % 2],
+        )
         for i in range(1, 5001)
     ]
     tracemalloc.start()
@@ -118,8 +121,10 @@ async def memory_of_variants(app: web.Application) -> None:
     after_5000, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     print(f"\nwidget variants cached: {len(published._widgets)} (bound {published._widgets.size})")
-    print(f"memory after 300 variants: {after_300 / 1e6:.2f} MB; after 5000: {after_5000 / 1e6:.2f} MB;"
-          f" ratio {after_5000 / after_300:.2f}x")
+    print(
+        f"memory after 300 variants: {after_300 / 1e6:.2f} MB; after 5000: {after_5000 / 1e6:.2f} MB;"
+        f" ratio {after_5000 / after_300:.2f}x"
+    )
 
 
 if __name__ == "__main__":

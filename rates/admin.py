@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rates.config import Config
 from rates.document import decode
+from rates.present import significant
 from rates.store import Store, source_report
 from widget.render import WidgetOptions, WidgetRenderer
 
@@ -45,7 +46,8 @@ def accept(config: Config, code: str, source: str | None) -> int:
         print(f"nothing is held for {code.upper()}" + (f" from {source}" if source else ""))
         return EXIT_NOTHING
     print(
-        f"accepted {hold.code} {hold.old} -> {hold.new} from {hold.source}; a running server applies it within a tick"
+        f"accepted {hold.code} {significant(hold.old)} -> {significant(hold.new)} from {hold.source};"
+        " a running server applies it within a tick"
     )
     return EXIT_OK
 
@@ -59,7 +61,10 @@ def reject(config: Config, code: str) -> int:
     if hold is None:
         print(f"nothing is held for {code.upper()}")
         return EXIT_NOTHING
-    print(f"rejected {hold.code} -> {hold.new} from {hold.source}; {hold.old} stays until that source changes")
+    print(
+        f"rejected {hold.code} -> {significant(hold.new)} from {hold.source};"
+        f" {significant(hold.old)} stays until that source changes"
+    )
     return EXIT_OK
 
 

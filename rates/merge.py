@@ -204,7 +204,7 @@ class _Resolver:
             rate=ref.rate / per_ref,
             source=quotes.source_id,
             published=min(quote.published, ref.published),
-            fetched_at=min(stored.fetched_at, ref.fetched_at),
+            fetched_at=self._fetched_at(quotes.source_id, stored.fetched_at, ref),
             stale=ref.stale or self._stale(quotes.source_id, stored),
             buy=None if ref.buy is None else ref.buy / per_ref,
             sell=None if ref.sell is None else ref.sell / per_ref,
@@ -212,6 +212,14 @@ class _Resolver:
         if ref in self._fallbacks:
             self._fallbacks.add(resolved)
         return resolved
+
+    def _fetched_at(self, source_id: str, fetched_at: datetime, ref: Resolved) -> datetime:
+        """A cross is as fresh as its older network side; a peg or decree side has no fetch time to speak of."""
+        network = [t for sid, t in ((source_id, fetched_at), (ref.source, ref.fetched_at)) if self._network(sid)]
+        return min(network) if network else min(fetched_at, ref.fetched_at)
+
+    def _network(self, source_id: str) -> bool:
+        return any(s.id == source_id and s.network for s in self.config.sources)
 
     def _stale(self, source_id: str, stored: StoredQuote) -> bool:
         if not self.config.source(source_id).network:

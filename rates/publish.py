@@ -28,17 +28,19 @@ VARIANTS_PER_SNAPSHOT = 256
 
 @dataclass(frozen=True)
 class Body:
-    """One response body, compressed once, with its strong ETag."""
+    """One response body, compressed once, with a strong ETag per encoding (they differ in bytes)."""
 
     raw: bytes
     gzipped: bytes
     etag: str
+    gzip_etag: str
     content_type: str
 
     @classmethod
     def of(cls, raw: bytes, content_type: str) -> Body:
         digest = hashlib.sha256(raw).hexdigest()[:32]
-        return cls(raw, gzip.compress(raw, compresslevel=9, mtime=0), f'"{digest}"', content_type)
+        gzipped = gzip.compress(raw, compresslevel=9, mtime=0)
+        return cls(raw, gzipped, f'"{digest}"', f'"{digest}-gz"', content_type)
 
 
 JSON = "application/json; charset=utf-8"

@@ -48,7 +48,12 @@ class Pipeline:
     """Holds what a refresh needs; the scheduler and ``rates fetch`` both drive it."""
 
     def __init__(
-        self, config: Config, store: Store, fetcher: Fetcher, *, clock: Clock = utc_now,
+        self,
+        config: Config,
+        store: Store,
+        fetcher: Fetcher,
+        *,
+        clock: Clock = utc_now,
         on_fetch: FetchObserver | None = None,
     ) -> None:
         self.config = config
@@ -99,14 +104,21 @@ class Pipeline:
             raise SourceError(source_id, f"no usable numbers ({checked.summary()})")
         previous = self.store.source_quotes([source_id]).get(source_id)
         kept = dict(previous.quotes) if previous is not None and previous.ref == quote_set.ref else {}
+        network = self.config.source(source_id).network
         for quote in checked.accepted:
             dated = quote if quote.published is not None else replace(quote, published=today)
-            kept[quote.code] = StoredQuote(dated, fetched_at)
+            unchanged = quote.code in kept and kept[quote.code].quote == dated
+            if network or not unchanged:
+                # A decree re-read from the config is not news: it keeps the time it was first stored.
+                kept[quote.code] = StoredQuote(dated, fetched_at)
         status = self.store.status(source_id)
         if status.failures:
             log.info("%s recovered after %d failed fetches", source_id, status.failures)
-        newest = max(q.published for q in checked.accepted if q.published is not None) if any(
-            q.published for q in checked.accepted) else today
+        newest = (
+            max(q.published for q in checked.accepted if q.published is not None)
+            if any(q.published for q in checked.accepted)
+            else today
+        )
         message = f"{len(checked.accepted)} quotes published {newest.isoformat()}"
         if checked.rejected:
             message += f"; rejected {checked.summary()}"
@@ -143,10 +155,16 @@ class Pipeline:
         revision = self.store.revision()
         state = self.store.merge_state()
         now = self.clock()
-        result = merge(MergeInput(
-            config=config, sources=self.store.source_quotes(self.sources), accepted=state.accepted,
-            holds=state.holds, rejections=state.rejections, now=now,
-        ))
+        result = merge(
+            MergeInput(
+                config=config,
+                sources=self.store.source_quotes(self.sources),
+                accepted=state.accepted,
+                holds=state.holds,
+                rejections=state.rejections,
+                now=now,
+            )
+        )
         points = {
             r.code: (r.published, significant(r.rate))
             for r in result.rates
@@ -163,7 +181,7 @@ class Pipeline:
         new_state = MergeState(result.accepted, result.holds, state.rejections)
         if payload != previous or new_state != state:
             return payload, self.store.save_merge(new_state, payload, points, revision=revision)
-        return payload, True
+        return payload, self.store.revision() == revision  # an admin acted meanwhile: merge again
 
 
 def failed_network(outcomes: Iterable[Outcome]) -> bool:

@@ -23,8 +23,9 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._failures: dict[str, int] = {}
         self._every: dict[str, timedelta] = {}
-        self._scheduler.add_job(tick, "interval", seconds=tick_every.total_seconds(), id="tick",
-                                max_instances=1, coalesce=True)
+        self._scheduler.add_job(
+            tick, "interval", seconds=tick_every.total_seconds(), id="tick", max_instances=1, coalesce=True
+        )
 
     def start(self, config: Config) -> None:
         """Schedule every source one ``every`` from now: the caller runs the first batch itself."""
@@ -50,9 +51,16 @@ class Scheduler:
                 continue
             self._every[source_id] = every
             self._scheduler.add_job(
-                self._run, "interval", args=[source_id], id=source_id, replace_existing=True,
-                seconds=every.total_seconds(), jitter=min(every.total_seconds() * 0.05, 60),
-                next_run_time=datetime.now(UTC) + (timedelta(0) if first_run_now else every), max_instances=1, coalesce=True,
+                self._run,
+                "interval",
+                args=[source_id],
+                id=source_id,
+                replace_existing=True,
+                seconds=every.total_seconds(),
+                jitter=min(every.total_seconds() * 0.05, 60),
+                next_run_time=datetime.now(UTC) + (timedelta(0) if first_run_now else every),
+                max_instances=1,
+                coalesce=True,
                 misfire_grace_time=int(every.total_seconds()),
             )
 

@@ -17,13 +17,16 @@ SHUTDOWN_SECONDS = 5
 
 
 def serve(path: Path, config: Config, *, host: str | None = None, port: int | None = None) -> int:
+    # A SIGHUP before the loop's handler is installed (a reload right after start) must not kill us.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     app = create_app(config)
     app.on_startup.append(_on_sighup_reload)
     host = host or config.server.host
     port = config.server.port if port is None else port
     log.info("serving on http://%s:%d (config %s)", host, port, path)
-    web.run_app(app, host=host, port=port, shutdown_timeout=SHUTDOWN_SECONDS, print=None,
-                handle_signals=True, access_log=None)
+    web.run_app(
+        app, host=host, port=port, shutdown_timeout=SHUTDOWN_SECONDS, print=None, handle_signals=True, access_log=None
+    )
     log.info("stopped cleanly")
     return 0
 
@@ -31,9 +34,12 @@ def serve(path: Path, config: Config, *, host: str | None = None, port: int | No
 async def _on_sighup_reload(app: web.Application) -> None:
     service = app[SERVICE]
     loop = asyncio.get_running_loop()
+    pending: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:
         log.info("SIGHUP: re-reading %s", service.config.path)
-        loop.create_task(service.reload())
+        task = loop.create_task(service.reload())
+        pending.add(task)  # held so the task is not garbage-collected mid-reload
+        task.add_done_callback(pending.discard)
 
     loop.add_signal_handler(signal.SIGHUP, reload)

@@ -167,8 +167,14 @@ class Store:
     def history(self, codes: Iterable[str]) -> dict[str, dict[date, Decimal]]:
         return {code: self._get(("history", code), {}) for code in codes}
 
-    def save_merge(self, state: MergeState, document: bytes, points: Mapping[str, tuple[date, Decimal]], *,
-                   revision: int | None = None) -> bool:
+    def save_merge(
+        self,
+        state: MergeState,
+        document: bytes,
+        points: Mapping[str, tuple[date, Decimal]],
+        *,
+        revision: int | None = None,
+    ) -> bool:
         """The outcome of one merge, all or nothing.
 
         With ``revision`` (read before the merge read its state), nothing is written when an
@@ -189,7 +195,6 @@ class Store:
         return True
 
 
-
 def source_report(store: Store, config: Config, next_runs: Mapping[str, datetime | None]) -> list[dict[str, Any]]:
     """Each source's health as ``/api/v1/sources`` and ``rates status`` show it."""
     holds = store.merge_state().holds
@@ -197,18 +202,20 @@ def source_report(store: Store, config: Config, next_runs: Mapping[str, datetime
     for settings in config.sources:
         status = store.status(settings.id)
         next_run = next_runs.get(settings.id, status.next_run)
-        report.append({
-            "id": settings.id,
-            "kind": settings.kind,
-            "ok": status.ok,
-            "last_success": _iso(status.last_success),
-            "last_error": status.last_error,
-            "last_error_at": _iso(status.last_error_at),
-            "next_run": _iso(next_run),
-            "failures": status.failures,
-            "rejected": [{"code": c, "reason": r} for c, r in status.rejected],
-            "held": [_hold(h) for h in holds.values() if h.source == settings.id],
-        })
+        report.append(
+            {
+                "id": settings.id,
+                "kind": settings.kind,
+                "ok": status.ok,
+                "last_success": _iso(status.last_success),
+                "last_error": status.last_error,
+                "last_error_at": _iso(status.last_error_at),
+                "next_run": _iso(next_run),
+                "failures": status.failures,
+                "rejected": [{"code": c, "reason": r} for c, r in status.rejected],
+                "held": [_hold(h) for h in holds.values() if h.source == settings.id],
+            }
+        )
     return report
 
 

@@ -198,20 +198,19 @@ def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
 def _cached(request: web.Request, body: Body) -> web.StreamResponse:
     """A prepared body with its ETag; 304 when the client already has it."""
     max_age = int(request.app[SERVICE].config.server.max_age.total_seconds())
+    gzipped = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
     headers = {
-        "ETag": body.etag,
+        "ETag": body.gzip_etag if gzipped else body.etag,
         "Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error=86400",
         "Vary": "Accept-Encoding",
     }
-    if body.etag in _etags(request.headers.get("If-None-Match", "")):
+    # Either encoding's tag proves the client holds this version.
+    if not {body.etag, body.gzip_etag}.isdisjoint(_etags(request.headers.get("If-None-Match", ""))):
         return web.Response(status=304, headers=headers)
-    if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
+    if gzipped:
         headers["Content-Encoding"] = "gzip"
-        payload = body.gzipped
-    else:
-        payload = body.raw
     headers["Content-Type"] = body.content_type
-    return web.Response(body=payload, headers=headers)
+    return web.Response(body=body.gzipped if gzipped else body.raw, headers=headers)
 
 
 def _accepts_gzip(header: str) -> bool:

@@ -11,6 +11,9 @@ from aiohttp.test_utils import TestServer
 from rates.config import Config, load_config
 from tests.upstream import Upstream, bundled_config_text
 
+# Before any test module imports it: its plain asserts then report their values.
+pytest.register_assert_rewrite("tests.service_process")
+
 
 @pytest.fixture
 async def upstream() -> AsyncIterator[tuple[Upstream, str]]:

@@ -111,8 +111,9 @@ def http_get(url: str, headers: Mapping[str, str] | None = None, timeout: float 
 
 
 def http_post_json(url: str, payload: Any, timeout: float = 5.0) -> Any:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=timeout) as response:
         return json.loads(response.read())
 
@@ -139,8 +140,9 @@ class Process:
             log.flush()
             self.started_at = time.monotonic()
             # Own session: a Ctrl-C in the terminal running pytest does not reach it.
-            self.popen = subprocess.Popen(self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                          cwd=str(ROOT), start_new_session=True)
+            self.popen = subprocess.Popen(
+                self.argv, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=str(ROOT), start_new_session=True
+            )
 
     @property
     def pid(self) -> int:
@@ -209,8 +211,15 @@ class UpstreamProcess(Process):
 
         wait_for(answering, timeout, "the upstream to answer")
 
-    def fault(self, path: str, status: int = 200, body: str | None = None, delay: float = 0.0,
-              content_type: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+    def fault(
+        self,
+        path: str,
+        status: int = 200,
+        body: str | None = None,
+        delay: float = 0.0,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         """``POST /_control``: ``path`` answers with this status/body/delay until cleared."""
         order: dict[str, Any] = {"path": path, "status": status, "delay": delay}
         if body is not None:
@@ -221,11 +230,25 @@ class UpstreamProcess(Process):
             order["headers"] = dict(headers)
         http_post_json(f"{self.origin}/_control", order)
 
-    def raw_fault(self, path: str, body: bytes, *, pad_to: int = 0, status: int = 200,
-                  content_type: str | None = None, headers: Mapping[str, str] | None = None) -> None:
+    def raw_fault(
+        self,
+        path: str,
+        body: bytes,
+        *,
+        pad_to: int = 0,
+        status: int = 200,
+        content_type: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         """``POST /_control_raw``: any bytes (base64), padded with spaces to ``pad_to`` by the upstream."""
-        order = {"path": path, "body_b64": base64.b64encode(body).decode(), "pad_to": pad_to, "status": status,
-                 "content_type": content_type, "headers": dict(headers or {})}
+        order = {
+            "path": path,
+            "body_b64": base64.b64encode(body).decode(),
+            "pad_to": pad_to,
+            "status": status,
+            "content_type": content_type,
+            "headers": dict(headers or {}),
+        }
         http_post_json(f"{self.origin}/_control_raw", order)
 
     def clear(self, path: str | None = None) -> None:
@@ -235,8 +258,9 @@ class UpstreamProcess(Process):
 class ServiceProcess(Process):
     """``rates serve -c CONFIG --port PORT`` with helpers to read what it serves."""
 
-    def __init__(self, config: Path, log_path: Path, *, port: int | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, config: Path, log_path: Path, *, port: int | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self.config = config
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -282,8 +306,15 @@ class ServiceProcess(Process):
 
 
 def run_rates(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*rates_command(), *args], capture_output=True, text=True, env=child_env(),
-                          cwd=str(ROOT), timeout=timeout, check=False)
+    return subprocess.run(
+        [*rates_command(), *args],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=str(ROOT),
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -307,8 +338,9 @@ class Processes:
         upstream.wait_ready()
         return upstream
 
-    def service(self, config: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
-                wait: bool = True) -> ServiceProcess:
+    def service(
+        self, config: Path, *, port: int | None = None, env: Mapping[str, str] | None = None, wait: bool = True
+    ) -> ServiceProcess:
         service = ServiceProcess(config, self._log("serve"), port=port, env=env)
         self.started.append(service)
         service.start()
@@ -362,8 +394,7 @@ def upstream_proc(upstream_process: UpstreamProcess) -> Iterator[UpstreamProcess
 
 def er_api_payload() -> dict[str, Any]:
     """The real ExchangeRate-API fixture, numbers as Decimal."""
-    return json.loads((FIXTURES / "open_er_api_latest_USD.json").read_bytes(), parse_float=Decimal,
-                      parse_int=Decimal)
+    return json.loads((FIXTURES / "open_er_api_latest_USD.json").read_bytes(), parse_float=Decimal, parse_int=Decimal)
 
 
 def er_api_rate(code: str) -> Decimal:
@@ -406,8 +437,18 @@ def set_direct_feeds(upstream: UpstreamProcess, chf: Decimal = CHF) -> None:
         upstream.fault(path, body=feed_body({"CHF": chf}))
 
 
-def rates_config(origin: str, store: Path, *, every: str = "1s", timeout: str = "1s", stale_after: str = "1h",
-                 max_age: str = "60s", feed: bool = True, direct: bool = False, title: str | None = None) -> str:
+def rates_config(
+    origin: str,
+    store: Path,
+    *,
+    every: str = "1s",
+    timeout: str = "1s",
+    stale_after: str = "1h",
+    max_age: str = "60s",
+    feed: bool = True,
+    direct: bool = False,
+    title: str | None = None,
+) -> str:
     """A config for the process tests.
 
     USD comes from a fixed decree (1310); EUR, GBP, KWD and TRY are crosses through it from
@@ -488,8 +529,14 @@ def upstream_main(port: int) -> None:
         order = await request.json()
         body = base64.b64decode(order["body_b64"])
         body += b" " * max(0, int(order.get("pad_to") or 0) - len(body))  # trailing spaces: still valid JSON
-        upstream.fault(order["path"], int(order.get("status", 200)), body, 0.0, order.get("content_type"),
-                       order.get("headers") or None)
+        upstream.fault(
+            order["path"],
+            int(order.get("status", 200)),
+            body,
+            0.0,
+            order.get("content_type"),
+            order.get("headers") or None,
+        )
         return web.json_response({"faults": sorted(upstream.faults), "bytes": len(body)})
 
     upstream.app.router.add_post("/_control_raw", control_raw)

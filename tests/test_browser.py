@@ -188,9 +188,12 @@ async def test_embed_loader_inserts_two_sized_widgets_on_another_origin(browser:
                 iframe = iframes.nth(index)
                 assert await iframe.is_visible()
                 # inserted right where its script stands, between the host's own paragraphs
-                assert await page.evaluate(
-                    "i => document.getElementById('after-' + i).previousElementSibling.tagName", index
-                ) == "IFRAME"
+                assert (
+                    await page.evaluate(
+                        "i => document.getElementById('after-' + i).previousElementSibling.tagName", index
+                    )
+                    == "IFRAME"
+                )
                 src = await iframe.get_attribute("src")
                 assert src is not None and src.startswith(f"{service}/widget?symbols=")
                 assert (await iframe.get_attribute("title") or "").strip()

@@ -93,7 +93,9 @@ def test_omitted_keys_take_the_contract_defaults(write_config: WriteConfig, tmp_
     assert config.widget.title == "الأسعار الرسمية للعملات مقابل الدينار"
     assert (config.widget.digits, config.widget.theme) == ("arab", "auto")
     assert [(c.code, c.per, c.name, c.sources) for c in config.currencies] == [
-        ("USD", 1, None, None), ("KWD", 1, None, None)]
+        ("USD", 1, None, None),
+        ("KWD", 1, None, None),
+    ]
     # Preference: the order of `sources` unless the currency names its own.
     assert config.preference("KWD") == ["cbi", "er-api"]
 
@@ -118,9 +120,7 @@ def test_fractions_and_durations_in_both_forms(write_config: WriteConfig) -> Non
 # --- relative paths and where the file is found ------------------------------------------
 
 
-def test_relative_storage_dir_is_relative_to_the_config_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_relative_storage_dir_is_relative_to_the_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     folder = tmp_path / "etc" / "rates"
     folder.mkdir(parents=True)
     path = folder / "config.yaml"
@@ -405,8 +405,25 @@ def test_fetch_with_an_invalid_config_exits_2(write_config: WriteConfig, capsys:
 _SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(-5, 10**6), st.sampled_from(["USD", "cbi", "1h", "10%", "fixed", "", "x y"])
 )
-_KEYS = st.sampled_from(["id", "kind", "url", "every", "code", "sources", "currencies", "rates", "ref", "base",
-                         "policy", "per", "max_jump", "published", "zz"])
+_KEYS = st.sampled_from(
+    [
+        "id",
+        "kind",
+        "url",
+        "every",
+        "code",
+        "sources",
+        "currencies",
+        "rates",
+        "ref",
+        "base",
+        "policy",
+        "per",
+        "max_jump",
+        "published",
+        "zz",
+    ]
+)
 _VALUES = st.recursive(
     _SCALARS,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(_KEYS, children, max_size=4),
@@ -415,10 +432,13 @@ _VALUES = st.recursive(
 
 
 _SOURCE = st.dictionaries(_KEYS, _VALUES, max_size=5) | st.fixed_dictionaries(
-    {"id": _VALUES, "kind": _VALUES}, optional={"url": _VALUES, "rates": _VALUES})
+    {"id": _VALUES, "kind": _VALUES}, optional={"url": _VALUES, "rates": _VALUES}
+)
 _DOCUMENTS = st.dictionaries(_KEYS, _VALUES, max_size=5) | st.fixed_dictionaries(
-    {"currencies": _VALUES | st.lists(_VALUES | st.dictionaries(_KEYS, _VALUES, max_size=3), max_size=3),
-     "sources": _VALUES | st.lists(_SOURCE, max_size=3)},
+    {
+        "currencies": _VALUES | st.lists(_VALUES | st.dictionaries(_KEYS, _VALUES, max_size=3), max_size=3),
+        "sources": _VALUES | st.lists(_SOURCE, max_size=3),
+    },
     optional={"policy": _VALUES, "base": _VALUES},
 )
 

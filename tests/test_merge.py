@@ -105,13 +105,23 @@ def official(rate: str, fetched_at: datetime = FRESH) -> SourceQuotes:
 
 
 def run(
-    sources: list[SourceQuotes], config: Config = CONFIG, *, accepted: Mapping[str, Resolved] | None = None,
-    holds: Mapping[str, Hold] | None = None, now: datetime = NOW,
+    sources: list[SourceQuotes],
+    config: Config = CONFIG,
+    *,
+    accepted: Mapping[str, Resolved] | None = None,
+    holds: Mapping[str, Hold] | None = None,
+    now: datetime = NOW,
 ) -> MergeResult:
-    return merge(MergeInput(
-        config=config, sources={s.source_id: s for s in sources}, accepted=dict(accepted or {}),
-        holds=dict(holds or {}), rejections={}, now=now,
-    ))
+    return merge(
+        MergeInput(
+            config=config,
+            sources={s.source_id: s for s in sources},
+            accepted=dict(accepted or {}),
+            holds=dict(holds or {}),
+            rejections={},
+            now=now,
+        )
+    )
 
 
 def row(result: MergeResult, code: str) -> Rate:
@@ -230,8 +240,10 @@ def test_a_stale_official_dollar_still_beats_the_aggregator_s_dinar() -> None:
 
 def test_an_official_fixed_dollar_before_the_aggregator_is_used() -> None:
     sources = SOURCES.replace("  - id: cbi-official", "  - id: cbi-official-moved").replace(
-        "  - id: pegs", "  - id: cbi-official\n    kind: fixed\n    ref: IQD\n    published: 2023-02-08\n"
-        "    rates: {USD: {rate: 1310, buy: 1300, sell: 1310}}\n  - id: pegs")
+        "  - id: pegs",
+        "  - id: cbi-official\n    kind: fixed\n    ref: IQD\n    published: 2023-02-08\n"
+        "    rates: {USD: {rate: 1310, buy: 1300, sell: 1310}}\n  - id: pegs",
+    )
     config = make_config("[USD, KWD]", sources)
     result = run([er_api(), fixed(config, "cbi-official")], config)
     assert (row(result, "USD").rate, row(result, "USD").source) == (Decimal(1310), "cbi-official")
@@ -402,7 +414,9 @@ def test_a_cross_without_any_dollar_rate_is_unavailable() -> None:
 
 # --- the arithmetic --------------------------------------------------------------------
 
-PROPERTY_CONFIG = make_config("[USD, KWD]", """\
+PROPERTY_CONFIG = make_config(
+    "[USD, KWD]",
+    """\
 sources:
   - id: dinar
     kind: fixed
@@ -414,9 +428,11 @@ sources:
     ref: USD
     published: 2021-01-01
     rates: {KWD: 1}
-""")
-POSITIVE = st.decimals(min_value=Decimal("0.0001"), max_value=Decimal("10000000"), places=4,
-                       allow_nan=False, allow_infinity=False)
+""",
+)
+POSITIVE = st.decimals(
+    min_value=Decimal("0.0001"), max_value=Decimal("10000000"), places=4, allow_nan=False, allow_infinity=False
+)
 
 
 @settings(max_examples=200, deadline=None)

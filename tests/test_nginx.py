@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.register_assert_rewrite("tests.service_process")  # before its import: plain asserts get details
-from tests.service_process import (  # noqa: E402
+from tests.service_process import (
     ROOT,
     Process,
     Processes,
@@ -70,8 +69,12 @@ def nginx_config(directory: Path, listen: int, service_port: int) -> str:
     for old, new in replacements.items():
         assert old in text, f"deploy/nginx.conf no longer has {old!r}: update this test"
         text = text.replace(old, new)
-    for directive in ("proxy_cache rates;", "proxy_cache_use_stale error timeout updating http_500 http_502 "
-                      "http_503 http_504;", "proxy_cache_background_update on;", "proxy_cache_lock on;"):
+    for directive in (
+        "proxy_cache rates;",
+        "proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;",
+        "proxy_cache_background_update on;",
+        "proxy_cache_lock on;",
+    ):
         assert directive in text
     return text
 
@@ -111,8 +114,13 @@ def start_nginx(processes: Processes, directory: Path, service: ServiceProcess) 
     directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
     (directory / "nginx.conf").write_text(nginx_config(directory, port, service.port), encoding="utf-8")
-    check = subprocess.run([str(NGINX), "-t", "-p", str(directory), "-c", str(directory / "nginx.conf")],
-                           capture_output=True, text=True, timeout=30, check=False)
+    check = subprocess.run(
+        [str(NGINX), "-t", "-p", str(directory), "-c", str(directory / "nginx.conf")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert check.returncode == 0, check.stderr
     nginx = Nginx(directory, port)
     processes.adopt(nginx)

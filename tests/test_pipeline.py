@@ -28,14 +28,18 @@ CBI_PAGE, ER, FLOAT = "/page/144", "/v6/latest/USD", "/daily/gbp.json"
 NETWORK = {"cbi": CBI_PAGE, "er-api": ER, "floatrates": FLOAT}
 ER_USD = json.loads(fixture("open_er_api_latest_USD.json"), parse_float=Decimal, parse_int=Decimal)
 FLOAT_GBP = json.loads(fixture("floatrates_daily_gbp.json"), parse_float=Decimal, parse_int=Decimal)
-CODES = ["USD", "EUR", "GBP", "TRY", "SAR", "AED", "KWD", "JOD", "QAR", "BHD", "OMR", "EGP", "IRR", "SYP",
-         "LBP", "YER"]
+CODES = ["USD", "EUR", "GBP", "TRY", "SAR", "AED", "KWD", "JOD", "QAR", "BHD", "OMR", "EGP", "IRR", "SYP", "LBP", "YER"]
 CBI_DAY, ER_DAY, FLOAT_DAY = "2026-02-26", "2024-08-19", "2024-01-13"
 # Read off the CBI workbook's latest day row (2026-02-26), as tests/test_source_cbi.py does.
 CBI_BUY_SELL = {
-    "USD": ("1300", "1310"), "EUR": ("1535.82", "1547.634"), "GBP": ("1758.835", "1772.365"),
-    "TRY": ("29.613", "29.841"), "SAR": ("346.667", "349.333"), "AED": ("353.944", "356.666"),
-    "JOD": ("1836.158", "1850.282"), "OMR": ("3381.014", "3407.022"),
+    "USD": ("1300", "1310"),
+    "EUR": ("1535.82", "1547.634"),
+    "GBP": ("1758.835", "1772.365"),
+    "TRY": ("29.613", "29.841"),
+    "SAR": ("346.667", "349.333"),
+    "AED": ("353.944", "356.666"),
+    "JOD": ("1836.158", "1850.282"),
+    "OMR": ("3381.014", "3407.022"),
 }
 PEGS = {"QAR": "3.64", "BHD": "0.376"}
 HTML = b"<!DOCTYPE html><html><body><h1>Service unavailable</h1></body></html>"
@@ -197,15 +201,20 @@ async def test_the_store_survives_reopening(upstream: Served, bundled_config: Co
         store.close()
 
 
-async def test_a_subprocess_prints_exactly_one_line_per_failed_source(
-    upstream: Served, bundled_config: Config
-) -> None:
+async def test_a_subprocess_prints_exactly_one_line_per_failed_source(upstream: Served, bundled_config: Config) -> None:
     """The real console: no log lines repeating the failures."""
     server, origin = upstream
     server.fault(ER, status=500)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "rates", "fetch", "-c", str(bundled_config.path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=Path(__file__).parent.parent,
+        sys.executable,
+        "-m",
+        "rates",
+        "fetch",
+        "-c",
+        str(bundled_config.path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode == 0
@@ -271,10 +280,18 @@ async def test_a_failed_aggregator_never_poisons_the_others(
         store.close()
 
 
-@pytest.mark.parametrize(("source_id", "fault"), [
-    ("floatrates", "500"), ("floatrates", "html"), ("floatrates", "truncated"), ("floatrates", "hang"),
-    ("cbi", "500"), ("cbi", "html"), ("cbi", "hang"),
-])
+@pytest.mark.parametrize(
+    ("source_id", "fault"),
+    [
+        ("floatrates", "500"),
+        ("floatrates", "html"),
+        ("floatrates", "truncated"),
+        ("floatrates", "hang"),
+        ("cbi", "500"),
+        ("cbi", "html"),
+        ("cbi", "hang"),
+    ],
+)
 async def test_other_sources_failing(
     upstream: Served, tmp_path: Path, capsys: Capture, source_id: str, fault: str
 ) -> None:
@@ -292,10 +309,16 @@ async def test_other_sources_failing(
     if source_id == "floatrates":  # not used while the others are up: same numbers
         for code, (rate, _, _, source, published) in expected.items():
             assert (Decimal(table[code]["rate"]), table[code]["source"], table[code]["published"]) == (
-                rate, source, published), code
+                rate,
+                source,
+                published,
+            ), code
     else:  # no CBI: the official dollar decree, pegs through it, the rest crossed through it
         assert (table["USD"]["rate"], table["USD"]["source"], table["USD"]["published"]) == (
-            "1310", "cbi-official", "2023-02-08")
+            "1310",
+            "cbi-official",
+            "2023-02-08",
+        )
         assert (table["SAR"]["rate"], table["SAR"]["source"]) == ("349.333", "pegs")
         assert table["BHD"]["rate"] == "3484.04"
         for code in ("EUR", "GBP", "KWD", "TRY"):
@@ -374,9 +397,20 @@ async def test_every_network_source_down_from_the_start_shows_the_official_rates
     table = run.table()
     usd = table["USD"]
     assert (usd["rate"], usd["buy"], usd["sell"], usd["source"], usd["status"]) == (
-        "1310", "1300", "1310", "cbi-official", "ok")
-    for code, peg in {"SAR": "3.75", "AED": "3.6725", "QAR": "3.64", "OMR": "0.3845", "BHD": "0.376",
-                      "JOD": "0.709"}.items():
+        "1310",
+        "1300",
+        "1310",
+        "cbi-official",
+        "ok",
+    )
+    for code, peg in {
+        "SAR": "3.75",
+        "AED": "3.6725",
+        "QAR": "3.64",
+        "OMR": "0.3845",
+        "BHD": "0.376",
+        "JOD": "0.709",
+    }.items():
         assert (Decimal(table[code]["rate"]), table[code]["source"]) == (via("1310", Decimal(peg)), "pegs"), code
     for code in ("EUR", "GBP", "TRY", "KWD", "EGP", "IRR", "SYP", "LBP", "YER"):
         assert (table[code]["rate"], table[code]["status"]) == ("-", "unavailable"), code
@@ -424,7 +458,10 @@ async def test_stored_quotes_keep_serving_and_go_stale_after_stale_after(
     old, new = entries(first), entries(late)
     for code in CODES:
         assert (new[code]["rate"], new[code]["source"], new[code]["published"]) == (
-            old[code]["rate"], old[code]["source"], old[code]["published"]), code
+            old[code]["rate"],
+            old[code]["source"],
+            old[code]["published"],
+        ), code
         assert new[code]["fetched_at"] == "2026-03-01T09:00:00Z"
         # Every row rests on a network source: the CBI's own, a peg through the CBI dollar,
         # or an aggregator's cross.
@@ -484,7 +521,8 @@ async def test_undated_quotes_get_the_baghdad_day_of_their_fetch(upstream: Serve
     """A json source without published_path: its quotes are dated by the day of the fetch."""
     _, origin = upstream
     path = tmp_path / "config.yaml"
-    path.write_text(f"""\
+    path.write_text(
+        f"""\
 currencies: [USD, KWD]
 sources:
   - id: feed
@@ -497,7 +535,9 @@ sources:
     ref: IQD
     published: 2023-02-08
     rates: {{USD: 1310}}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     clock = Clock(datetime(2026, 11, 30, 21, 30, tzinfo=UTC))  # 00:30 on 1 December in Baghdad
     _, document, failures = await refresh(load_config(path), clock)
     assert failures == {}
@@ -513,7 +553,8 @@ sources:
 async def test_a_json_source_end_to_end(upstream: Served, tmp_path: Path, capsys: Capture) -> None:
     _, origin = upstream
     path = tmp_path / "config.yaml"
-    path.write_text(f"""\
+    path.write_text(
+        f"""\
 currencies: [USD, KWD, EGP]
 sources:
   - id: official
@@ -529,7 +570,9 @@ sources:
     published_path: data.asof
 storage:
   dir: store
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     run = await fetch(capsys, path, "--json")
     assert run.code == 0 and run.err == ""
     rows = entries(decode(run.out.encode()))

@@ -26,9 +26,7 @@ LATEST = date(2026, 2, 26)
 
 
 def source(column: Column = "sell", url: str = PAGE_URL) -> CbiSource:
-    return CbiSource(
-        CbiSettings(id="cbi", kind="cbi", url=url, column=column, timeout=timedelta(seconds=5))
-    )
+    return CbiSource(CbiSettings(id="cbi", kind="cbi", url=url, column=column, timeout=timedelta(seconds=5)))
 
 
 def xlsx(sheets: dict[str, Sequence[Sequence[object]]]) -> bytes:

@@ -235,9 +235,12 @@ def test_currency_api_reads_lower_case_codes_only() -> None:
 
 
 def test_currency_api_minified_url_and_bad_url() -> None:
-    assert build("currency-api", url="https://cdn.example/v1/currencies/eur.min.json").parse(
-        b'{"date": "2026-11-20", "eur": {"usd": 1.08}}'
-    ).ref == "EUR"
+    assert (
+        build("currency-api", url="https://cdn.example/v1/currencies/eur.min.json")
+        .parse(b'{"date": "2026-11-20", "eur": {"usd": 1.08}}')
+        .ref
+        == "EUR"
+    )
     with pytest.raises(ValidationError, match="currencies"):
         build("currency-api", url="https://cdn.example/v1/latest")
 
@@ -269,8 +272,9 @@ def test_fixed_pegs() -> None:
 
 
 def test_fixed_dinar_decree_with_buy_and_sell() -> None:
-    quotes = build("fixed", ref="IQD", published="2023-02-08",
-                   rates={"USD": {"rate": 1310, "buy": 1300, "sell": 1310}}).parse(b"ignored")
+    quotes = build(
+        "fixed", ref="IQD", published="2023-02-08", rates={"USD": {"rate": 1310, "buy": 1300, "sell": 1310}}
+    ).parse(b"ignored")
     assert quotes.direct
     assert quotes.quotes == (Quote("USD", Decimal(1310), date(2023, 2, 8), Decimal(1300), Decimal(1310)),)
 

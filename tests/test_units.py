@@ -113,8 +113,10 @@ def test_plain_fraction_is_read_exactly(p: Decimal) -> None:
     assert parse_fraction(fraction) == fraction
 
 
-@pytest.mark.parametrize(("written", "value"), [("0.1", "0.1"), ("10%", "0.1"), ("2%", "0.02"), ("0.02", "0.02"),
-                                                ("12.5%", "0.125"), ("1", "1"), (1, "1")])
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("0.1", "0.1"), ("10%", "0.1"), ("2%", "0.02"), ("0.02", "0.02"), ("12.5%", "0.125"), ("1", "1"), (1, "1")],
+)
 def test_fraction_examples_of_the_contract(written: object, value: str) -> None:
     assert parse_fraction(written) == Decimal(value)
 

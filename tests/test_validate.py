@@ -63,17 +63,21 @@ def test_good_quotes_pass(quote: Quote) -> None:
 def test_check_keeps_good_quotes_and_names_every_bad_one() -> None:
     good = Quote("EUR", Decimal("0.92"), TODAY)
     quotes = (
-        Quote("KWD", Decimal(0), TODAY), good, Quote("EGP", Decimal(-48), TODAY),
-        Quote("TRY", Decimal("NaN"), TODAY), Quote("JPY", Decimal(150), TODAY + timedelta(days=3)),
+        Quote("KWD", Decimal(0), TODAY),
+        good,
+        Quote("EGP", Decimal(-48), TODAY),
+        Quote("TRY", Decimal("NaN"), TODAY),
+        Quote("JPY", Decimal(150), TODAY + timedelta(days=3)),
     )
     checked = check(quotes, TODAY)
     assert checked.accepted == (good,)
     assert checked.rejected == (
-        ("KWD", "zero"), ("EGP", "negative"), ("TRY", "not a number"), ("JPY", "dated in the future (2026-03-04)"),
+        ("KWD", "zero"),
+        ("EGP", "negative"),
+        ("TRY", "not a number"),
+        ("JPY", "dated in the future (2026-03-04)"),
     )
-    assert checked.summary() == (
-        "KWD: zero, EGP: negative, TRY: not a number, JPY: dated in the future (2026-03-04)"
-    )
+    assert checked.summary() == ("KWD: zero, EGP: negative, TRY: not a number, JPY: dated in the future (2026-03-04)")
     assert checked.summary(limit=2) == "KWD: zero, EGP: negative and 2 more"
 
 

@@ -78,8 +78,7 @@ def sample_history() -> dict[str, list[tuple[str, Decimal]]]:
             continue
         base = Decimal(rate)
         history[code] = [
-            (f"2026-11-{day:02d}", base * (1 + Decimal((day * (index + 3)) % 7 - 3) / 400))
-            for day in range(1, 31)
+            (f"2026-11-{day:02d}", base * (1 + Decimal((day * (index + 3)) % 7 - 3) / 400)) for day in range(1, 31)
         ]
     return history
 
@@ -318,9 +317,7 @@ def _csp_hash(body: str) -> str:
 @pytest.mark.parametrize("theme", ["light", "dark", "auto"])
 def test_csp_hashes_match_the_inline_style_and_script(theme: str) -> None:
     renderer = WidgetRenderer(title=TITLE, max_age_seconds=120)
-    page = renderer.render(
-        sample_document(), WidgetOptions(symbols=None, theme=theme, digits="latn")
-    )
+    page = renderer.render(sample_document(), WidgetOptions(symbols=None, theme=theme, digits="latn"))
     csp = renderer.content_security_policy(["https://news.example", "'self'"])
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     styles = re.findall(r"<style>(.*?)</style>", page, re.S)

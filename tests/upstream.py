@@ -76,8 +76,15 @@ class Upstream:
         self.app.router.add_post("/_control", self._control)
         self.app.router.add_get("/{tail:.*}", self._serve)
 
-    def fault(self, path: str, status: int = 200, body: bytes | None = None, delay: float = 0.0,
-              content_type: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def fault(
+        self,
+        path: str,
+        status: int = 200,
+        body: bytes | None = None,
+        delay: float = 0.0,
+        content_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.faults[path] = Fault(status, body, delay, content_type, headers)
 
     def etag(self, path: str, tag: str | None) -> None:
@@ -142,9 +149,14 @@ class Upstream:
             self.clear(order.get("path"))
         else:
             body = order.get("body")
-            self.fault(order["path"], int(order.get("status", 200)),
-                       body.encode() if isinstance(body, str) else None, float(order.get("delay", 0)),
-                       order.get("content_type"), order.get("headers"))
+            self.fault(
+                order["path"],
+                int(order.get("status", 200)),
+                body.encode() if isinstance(body, str) else None,
+                float(order.get("delay", 0)),
+                order.get("content_type"),
+                order.get("headers"),
+            )
         return web.json_response({"faults": sorted(self.faults)})
 
 

@@ -234,10 +234,7 @@ class WidgetRenderer:
             wanted = set(options.symbols)
             entries = [e for e in entries if e.get("code") in wanted]
         trends = history if options.trend and history is not None else None
-        rows = [
-            _row(e, options.digits, trends.get(str(e.get("code"))) if trends else None)
-            for e in entries
-        ]
+        rows = [_row(e, options.digits, trends.get(str(e.get("code"))) if trends else None) for e in entries]
         show_buy_sell = any(r.buy or r.sell for r in rows)
         show_trend = any(r.trend for r in rows)
         sources: list[str] = []
