@@ -285,9 +285,20 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
     _cors(request, response, service.config.server.cors_origins)
     if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    _compress_dynamic(request, response)
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     service.metrics.requests.labels(route, str(response.status)).inc()
     return response
+
+
+def _compress_dynamic(request: web.Request, response: web.StreamResponse) -> None:
+    """Status answers and errors are built per request: gzip them on the fly when asked."""
+    if "Content-Encoding" in response.headers or response.status in (204, 304):
+        return
+    if isinstance(response, web.Response) and _accepts_gzip(request.headers.get("Accept-Encoding", "")):
+        response.enable_compression(web.ContentCoding.gzip)
+        if "Accept-Encoding" not in response.headers.getall("Vary", []):
+            response.headers.add("Vary", "Accept-Encoding")
 
 
 def _cors(request: web.Request, response: web.StreamResponse, origins: list[str]) -> None:
