@@ -293,12 +293,12 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
 
 def _compress_dynamic(request: web.Request, response: web.StreamResponse) -> None:
     """Status answers and errors are built per request: gzip them on the fly when asked."""
-    if "Content-Encoding" in response.headers or response.status in (204, 304):
+    if "Content-Encoding" in response.headers or response.status in (204, 304) or not isinstance(response, web.Response):
         return
-    if isinstance(response, web.Response) and _accepts_gzip(request.headers.get("Accept-Encoding", "")):
+    if "Accept-Encoding" not in response.headers.getall("Vary", []):
+        response.headers.add("Vary", "Accept-Encoding")
+    if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
         response.enable_compression(web.ContentCoding.gzip)
-        if "Accept-Encoding" not in response.headers.getall("Vary", []):
-            response.headers.add("Vary", "Accept-Encoding")
 
 
 def _cors(request: web.Request, response: web.StreamResponse, origins: list[str]) -> None:
