@@ -293,7 +293,9 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
 
 def _compress_dynamic(request: web.Request, response: web.StreamResponse) -> None:
     """Status answers and errors are built per request: gzip them on the fly when asked."""
-    if "Content-Encoding" in response.headers or response.status in (204, 304) or not isinstance(response, web.Response):
+    if not isinstance(response, web.Response) or response.status in (204, 304):
+        return
+    if "Content-Encoding" in response.headers:
         return
     if "Accept-Encoding" not in response.headers.getall("Vary", []):
         response.headers.add("Vary", "Accept-Encoding")
