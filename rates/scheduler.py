@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from rates.config import Config
+from rates.sources import SourceSettings
 
 log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(seconds=30)
@@ -23,6 +24,7 @@ class Scheduler:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._failures: dict[str, int] = {}
         self._every: dict[str, timedelta] = {}
+        self._settings: dict[str, SourceSettings] = {}
         self._scheduler.add_job(
             tick, "interval", seconds=tick_every.total_seconds(), id="tick", max_instances=1, coalesce=True
         )
@@ -37,19 +39,20 @@ class Scheduler:
             self._scheduler.shutdown(wait=False)
 
     def schedule(self, config: Config, *, first_run_now: bool = True) -> None:
-        """Make the jobs match ``config``: add, remove and retime sources."""
+        """Make the jobs match ``config``: sources added or changed run now, removed ones stop."""
         wanted = {s.id: s for s in config.sources}
         for source_id in list(self._every):
             if source_id not in wanted:
                 self._scheduler.remove_job(source_id)
-                del self._every[source_id]
+                del self._every[source_id], self._settings[source_id]
         for source_id, settings in wanted.items():
+            if self._settings.get(source_id) == settings and self._scheduler.get_job(source_id) is not None:
+                continue
             every = getattr(settings, "every", None)
             if not isinstance(every, timedelta):
                 every = timedelta(days=1)  # fixed sources only need re-reading now and then
-            if self._every.get(source_id) == every and self._scheduler.get_job(source_id) is not None:
-                continue
             self._every[source_id] = every
+            self._settings[source_id] = settings
             self._scheduler.add_job(
                 self._run,
                 "interval",

@@ -53,7 +53,6 @@ class Service:
         self.published: Published | None = None
         self.source_report: list[dict[str, Any]] = []
         self._first_batch: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[None]] = set()
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
         self._reload_lock = asyncio.Lock()
 
@@ -90,8 +89,6 @@ class Service:
     async def stop(self) -> None:
         if self._first_batch is not None and not self._first_batch.done():
             self._first_batch.cancel()
-        for task in self._background:
-            task.cancel()
         if self.scheduler is not None:
             self.scheduler.shutdown()
         if self.fetcher is not None:
@@ -179,24 +176,13 @@ class Service:
         assert self.pipeline is not None and self.scheduler is not None
         self.pipeline.reconfigure(config)
         self.scheduler.schedule(config)
-        # A source whose settings changed is read again now, not at its next run: a fixed
-        # source's config is its payload (inline), a network one may have a new url (background).
+        # A fixed source's config is its payload: re-read it before re-rendering. Changed
+        # network sources are run now by the scheduler.
         pipeline = self.pipeline
         await asyncio.gather(*(pipeline.run_source(pipeline.sources[s.id]) for s in changed if not s.network))
-        for settings in changed:
-            # (a changed ``every`` is already rescheduled to run now by the scheduler)
-            if settings.network and getattr(before[settings.id], "every", None) == getattr(settings, "every", None):
-                task = asyncio.create_task(self._run_now(settings.id))
-                self._background.add(task)
-                task.add_done_callback(self._background.discard)
         # Re-render everything under the new config; the old snapshot serves until then.
         await self.remerge(force=True)
         log.info("config reloaded from %s", config.path)
-
-    async def _run_now(self, source_id: str) -> None:
-        ok = await self.run_source(source_id)
-        if self.scheduler is not None:
-            self.scheduler.record(source_id, ok)
 
 
 def _mtime(path: Path) -> float | None:
