@@ -15,7 +15,9 @@ from rates.models import BASE, Hold, Rate, Rejection, Resolved, SourceQuotes, St
 from rates.present import significant
 from rates.validate import relative_gap
 
+# Short reasons for an unavailable rate, in the widget's language.
 NO_SOURCE = "لا يوجد مصدر يقدّم سعرًا لهذه العملة"
+NOT_REACHED = "تعذّر الحصول على سعرها من المصادر"
 
 
 @dataclass(frozen=True)
@@ -63,7 +65,7 @@ class _Resolver:
     def rate(self, code: str, per: int) -> Rate:
         resolved, held = self.effective(code)
         if resolved is None:
-            return Rate(code=code, per=per, status="unavailable", reason=NO_SOURCE)
+            return Rate(code=code, per=per, status="unavailable", reason=self._why_unavailable(code))
         status = "held" if held else ("stale" if resolved.stale else "ok")
         return Rate(
             code=code,
@@ -76,6 +78,12 @@ class _Resolver:
             published=resolved.published,
             fetched_at=resolved.fetched_at,
         )
+
+    def _why_unavailable(self, code: str) -> str:
+        """Sources that never answered may yet quote it; sources that answered do not."""
+        network = {s.id for s in self.config.sources if s.network}
+        silent = [sid for sid in self.config.preference(code) if sid in network and sid not in self.state.sources]
+        return NOT_REACHED if silent else NO_SOURCE
 
     def effective(self, code: str) -> tuple[Resolved | None, bool]:
         """The value to show for ``code`` and whether it is a held old value."""

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rates.config import Config, parse_config
 from rates.document import build_document, decode, encode
-from rates.merge import MergeInput, MergeResult, merge
+from rates.merge import NO_SOURCE, NOT_REACHED, MergeInput, MergeResult, merge
 from rates.models import Hold, Quote, Rate, Resolved, SourceQuotes, StoredQuote
 from rates.present import significant
 from rates.sources import REGISTRY
@@ -395,6 +395,14 @@ def test_nobody_quotes_it_is_unavailable_never_zero() -> None:
     entry = next(e for e in decode(encode(document))["rates"] if e["code"] == "EUR")
     assert entry["rate"] is None and entry["buy"] is None and entry["status"] == "unavailable"
     assert b'"rate":0' not in encode(document)
+
+
+def test_the_reason_tells_silent_sources_from_sources_that_lack_the_currency() -> None:
+    # er-api and floatrates have never answered: they might quote EUR once they do.
+    assert row(run([cbi()]), "EUR").reason == NOT_REACHED
+    # Every network source answered and none quotes XTS (the ISO code reserved for tests).
+    answered = run([cbi(), er_api(), floatrates()], make_config("[USD, XTS]"))
+    assert row(answered, "XTS").reason == NO_SOURCE
 
 
 def test_nothing_at_all_gives_every_currency_unavailable() -> None:

@@ -422,8 +422,13 @@ async def test_status_endpoints_are_not_cached(client: Client, path: str) -> Non
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/rates", "/api/v1/rates/USD", "/api/v1/history/USD?days=366", "/widget", "/widget.js",
-        "/api/v1/config", "/healthz",  # status answers: built per request, gzipped on the fly
+        "/api/v1/rates",
+        "/api/v1/rates/USD",
+        "/api/v1/history/USD?days=366",
+        "/widget",
+        "/widget.js",
+        "/api/v1/config",
+        "/healthz",  # status answers: built per request, gzipped on the fly
     ],
 )
 async def test_gzip_when_asked(raw_client: Client, path: str) -> None:
