@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def tick_interval() -> timedelta:
-    """How often admin actions, staleness and config edits are looked at (``RATES_TICK``, seconds)."""
-    return timedelta(seconds=float(os.environ.get("RATES_TICK", "5")))
+    """How often admin actions, staleness and config edits are looked at (``RATES_TICK``, whole seconds)."""
+    return timedelta(seconds=int(os.environ.get("RATES_TICK", "5")))
 
 
 @dataclass

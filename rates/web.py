@@ -215,21 +215,19 @@ def _cached(request: web.Request, body: Body) -> web.StreamResponse:
 
 def _accepts_gzip(header: str) -> bool:
     """``gzip`` listed (else ``*``) with a non-zero q-value: ``gzip;q=0`` is a refusal."""
-    qualities: dict[str, float] = {}
+    qualities: dict[str, bool] = {}
     for item in header.lower().split(","):
         name, _, params = item.partition(";")
-        quality = 1.0
+        accepted = True
         for param in params.split(";"):
             key, _, value = param.partition("=")
             if key.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        qualities[name.strip()] = quality
+                # q is 0 to 1 with at most three decimals: any non-zero digit means "acceptable".
+                accepted = any(c in "123456789" for c in value)
+        qualities[name.strip()] = accepted
     for name in ("gzip", "x-gzip", "*"):
         if name in qualities:
-            return qualities[name] > 0
+            return qualities[name]
     return False
 
 
