@@ -20,11 +20,12 @@ import argparse
 import asyncio
 import json
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from rates.document import encode
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upstream"
 CBI_WORKBOOK = "/static/uploads/up/file-177909880482668.xlsx"
@@ -51,17 +52,7 @@ def fixture(name: str) -> bytes:
 
 def exact_json(value: Any) -> bytes:
     """JSON of ``value`` with Decimals written as the numbers they are (for variant payloads)."""
-
-    def text(item: Any) -> str:
-        if isinstance(item, Decimal):
-            return str(item)
-        if isinstance(item, dict):
-            return "{" + ",".join(f"{json.dumps(str(k))}:{text(v)}" for k, v in item.items()) + "}"
-        if isinstance(item, list | tuple):
-            return "[" + ",".join(text(v) for v in item) + "]"
-        return json.dumps(item)
-
-    return text(value).encode()
+    return encode(value)
 
 
 class Upstream:
