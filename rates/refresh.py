@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from rates.config import Config
@@ -78,7 +79,7 @@ class Pipeline:
         await self.remerge()
         return outcome
 
-    async def run_source(self, source: Source) -> Outcome:
+    async def run_source(self, source: Source[Any]) -> Outcome:
         started = time.perf_counter()
         network = source.settings.network
         try:

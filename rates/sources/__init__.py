@@ -6,6 +6,7 @@ Adding a kind is one new module beside this one and one line in ``REGISTRY``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rates.sources.base import Source, SourceSettings
 from rates.sources.cbi import CbiSource
@@ -16,7 +17,7 @@ from rates.sources.floatrates import FloatratesSource
 from rates.sources.json_source import JsonSource
 from rates.sources.open_er_api import OpenErApiSource
 
-REGISTRY: dict[str, type[Source]] = {
+REGISTRY: dict[str, type[Source[Any]]] = {
     cls.kind: cls
     for cls in (
         CbiSource,
@@ -30,7 +31,7 @@ REGISTRY: dict[str, type[Source]] = {
 }
 
 
-def build_sources(settings: Iterable[SourceSettings]) -> list[Source]:
+def build_sources(settings: Iterable[SourceSettings]) -> list[Source[Any]]:
     """One adapter per configured source, in config order."""
     return [REGISTRY[s.kind](s) for s in settings]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,24 +49,26 @@ class NetworkSettings(SourceSettings):
         return True
 
 
-class Source(ABC):
+S = TypeVar("S", bound=SourceSettings)
+N = TypeVar("N", bound=NetworkSettings)
+
+
+class Source(ABC, Generic[S]):
     """A source adapter: registered under ``kind``, built from its ``Settings``."""
 
     kind: ClassVar[str]
     Settings: ClassVar[type[SourceSettings]]
 
-    def __init__(self, settings: SourceSettings) -> None:
+    def __init__(self, settings: S) -> None:
         self.settings = settings
 
     @property
     def id(self) -> str:
         return self.settings.id
 
+    @abstractmethod
     async def fetch(self, fetcher: Fetcher) -> QuoteSet:
-        """Download the payload and parse it. Kinds that need more steps override this."""
-        assert isinstance(self.settings, NetworkSettings)
-        payload = await fetcher.get(self.id, self.settings.url, self.settings.timeout)
-        return self.parse(payload)
+        """Get the payload (through ``fetcher``: the one place that talks HTTP) and parse it."""
 
     @abstractmethod
     def parse(self, payload: bytes) -> QuoteSet:
@@ -75,3 +77,11 @@ class Source(ABC):
     def fail(self, reason: str) -> ParseError:
         """The error to raise when the payload is not what this kind expects."""
         return ParseError(self.id, reason)
+
+
+class NetworkSource(Source[N]):
+    """A source with one URL whose body is the payload. Kinds that need more steps override ``fetch``."""
+
+    async def fetch(self, fetcher: Fetcher) -> QuoteSet:
+        payload = await fetcher.get(self.id, self.settings.url, self.settings.timeout)
+        return self.parse(payload)

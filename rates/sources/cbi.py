@@ -25,7 +25,7 @@ from urllib.parse import urljoin
 import openpyxl
 
 from rates.models import BASE, Quote, QuoteSet
-from rates.sources.base import NetworkSettings, Source
+from rates.sources.base import NetworkSettings, NetworkSource
 
 if TYPE_CHECKING:
     from rates.fetch import Fetcher
@@ -56,20 +56,15 @@ class CbiSettings(NetworkSettings):
     column: Column = "sell"
 
 
-class CbiSource(Source):
+class CbiSource(NetworkSource[CbiSettings]):
     kind = "cbi"
     Settings = CbiSettings
 
-    @property
-    def options(self) -> CbiSettings:
-        assert isinstance(self.settings, CbiSettings)
-        return self.settings
-
     async def fetch(self, fetcher: Fetcher) -> QuoteSet:
         """The page, then the workbook it links; the timeout applies to each request."""
-        page = await fetcher.get(self.id, self.options.url, self.options.timeout)
-        url = self.workbook_url(page, self.options.url)
-        workbook = await fetcher.get(self.id, url, self.options.timeout)
+        page = await fetcher.get(self.id, self.settings.url, self.settings.timeout)
+        url = self.workbook_url(page, self.settings.url)
+        workbook = await fetcher.get(self.id, url, self.settings.timeout)
         # Reading a workbook is CPU work: keep it off the event loop.
         return await asyncio.to_thread(self.parse, workbook)
 
@@ -89,9 +84,9 @@ class CbiSource(Source):
             sheet = _Sheet.read(rows, year)
         except _Unreadable as exc:
             raise self.fail(str(exc)) from None
-        quotes = sheet.quotes(self.options.column)
+        quotes = sheet.quotes(self.settings.column)
         if not quotes:
-            raise self.fail(f"sheet {year} has no dated day row with {self.options.column} rates")
+            raise self.fail(f"sheet {year} has no dated day row with {self.settings.column} rates")
         return QuoteSet(ref=BASE, quotes=quotes)
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from rates.models import QuoteSet
-from rates.sources.base import NetworkSettings, Source
+from rates.sources.base import NetworkSettings, NetworkSource
 from rates.sources.payload import iso_date, load_json, quotes_from_mapping
 
 _REF_IN_URL = re.compile(r"/currencies/([a-z]{3})(?:\.min)?\.json(?:\?.*)?$", re.IGNORECASE)
@@ -25,13 +25,12 @@ class CurrencyApiSettings(NetworkSettings):
         return url
 
 
-class CurrencyApiSource(Source):
+class CurrencyApiSource(NetworkSource[CurrencyApiSettings]):
     kind = "currency-api"
     Settings = CurrencyApiSettings
 
     @property
     def ref(self) -> str:
-        assert isinstance(self.settings, CurrencyApiSettings)
         match = _REF_IN_URL.search(self.settings.url)
         assert match is not None
         return match.group(1).lower()

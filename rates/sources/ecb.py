@@ -6,7 +6,7 @@ from typing import Literal
 from xml.etree import ElementTree
 
 from rates.models import Quote, QuoteSet
-from rates.sources.base import NetworkSettings, Source
+from rates.sources.base import NetworkSettings, NetworkSource
 from rates.sources.payload import iso_date, number_or_nan
 
 
@@ -14,7 +14,7 @@ class EcbSettings(NetworkSettings):
     kind: Literal["ecb"]
 
 
-class EcbSource(Source):
+class EcbSource(NetworkSource[EcbSettings]):
     kind = "ecb"
     Settings = EcbSettings
 

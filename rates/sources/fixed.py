@@ -39,7 +39,7 @@ class FixedSettings(SourceSettings):
     ] = Field(min_length=1)
 
 
-class FixedSource(Source):
+class FixedSource(Source[FixedSettings]):
     kind = "fixed"
     Settings = FixedSettings
 
@@ -48,7 +48,6 @@ class FixedSource(Source):
 
     def parse(self, payload: bytes) -> QuoteSet:
         """The payload is ignored: the config is the payload."""
-        assert isinstance(self.settings, FixedSettings)
         settings = self.settings
         return QuoteSet(
             ref=settings.ref,

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import field_validator
 
 from rates.models import Quote, QuoteSet
-from rates.sources.base import NetworkSettings, Source
+from rates.sources.base import NetworkSettings, NetworkSource
 from rates.sources.payload import http_date, load_json, number_or_nan
 
 _REF_IN_URL = re.compile(r"/([A-Za-z]{3})\.json(?:\?.*)?$")
@@ -25,13 +25,12 @@ class FloatratesSettings(NetworkSettings):
         return url
 
 
-class FloatratesSource(Source):
+class FloatratesSource(NetworkSource[FloatratesSettings]):
     kind = "floatrates"
     Settings = FloatratesSettings
 
     @property
     def ref(self) -> str:
-        assert isinstance(self.settings, FloatratesSettings)
         match = _REF_IN_URL.search(self.settings.url)
         assert match is not None
         return match.group(1).upper()

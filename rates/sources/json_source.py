@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field
 
 from rates.models import Quote, QuoteSet
-from rates.sources.base import CurrencyCode, NetworkSettings, Source, normalize_code
+from rates.sources.base import CurrencyCode, NetworkSettings, NetworkSource, normalize_code
 from rates.sources.payload import iso_date, load_json, quotes_from_mapping, unix_date
 
 DottedPath = Annotated[str, Field(pattern=r"^[^.\s]+(\.[^.\s]+)*$")]
@@ -23,12 +23,11 @@ class JsonSettings(NetworkSettings):
     inverse: bool = False
 
 
-class JsonSource(Source):
+class JsonSource(NetworkSource[JsonSettings]):
     kind = "json"
     Settings = JsonSettings
 
     def parse(self, payload: bytes) -> QuoteSet:
-        assert isinstance(self.settings, JsonSettings)
         settings = self.settings
         body = load_json(payload, self.fail)
         published = self._published(body, settings.published_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from rates.models import QuoteSet
-from rates.sources.base import NetworkSettings, Source
+from rates.sources.base import NetworkSettings, NetworkSource
 from rates.sources.payload import load_json, quotes_from_mapping, unix_date
 
 
@@ -13,7 +13,7 @@ class OpenErApiSettings(NetworkSettings):
     kind: Literal["open-er-api"]
 
 
-class OpenErApiSource(Source):
+class OpenErApiSource(NetworkSource[OpenErApiSettings]):
     kind = "open-er-api"
     Settings = OpenErApiSettings
 
