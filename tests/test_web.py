@@ -999,3 +999,27 @@ async def test_any_query_gets_a_contract_answer(
         assert history.status == 200 and body["code"] == "USD"
     else:
         assert history.status == 400 and body["error"]["code"] == "bad_days"
+
+
+# hardening --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/widget.js/../../etc/passwd",
+        "/static/../config.yaml",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/config.yaml",
+        "/var/rates",
+    ],
+)
+async def test_no_file_is_reachable_by_path(client: Client, path: str) -> None:
+    response = await assert_error(client, path, 404, "not_found")
+    assert b"root:" not in await response.read()
+
+
+async def test_a_request_body_over_the_limit_is_refused(client: Client) -> None:
+    response = await client.post("/api/v1/rates", data=b"x" * (128 * 1024))
+    assert response.status in (405, 413)
+    assert json.loads(await response.read())["error"]["code"] in ("method_not_allowed", "too_large")
