@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import resources
 from typing import Any, Generic, TypeVar
 
 from rates.document import decode, encode
@@ -137,3 +138,9 @@ def _points(history: Mapping[str, Mapping[date, Decimal]] | None) -> dict[str, l
     if history is None:
         return None
     return {code: [(d.isoformat(), series[d]) for d in sorted(series)] for code, series in history.items()}
+
+
+def embed_js() -> Body:
+    """The ``/widget.js`` loader: a static asset, prepared once."""
+    source = resources.files("widget").joinpath("static/embed.js").read_bytes()
+    return Body.of(source, "text/javascript; charset=utf-8")

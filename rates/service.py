@@ -19,7 +19,7 @@ from rates.document import decode
 from rates.errors import ConfigError
 from rates.fetch import Fetcher
 from rates.metrics import Metrics
-from rates.publish import Published
+from rates.publish import Published, embed_js
 from rates.refresh import Pipeline
 from rates.scheduler import Scheduler
 from rates.store import Store, source_report
@@ -46,6 +46,7 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self.renderer = self._renderer(config)
+        self.embed_js = embed_js()
         self.store: Store | None = None
         self.fetcher: Fetcher | None = None
         self.pipeline: Pipeline | None = None

@@ -7,17 +7,17 @@ every response, errors included, gets them the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from rates.config import Config
-from rates.document import encode, iso_time
+from rates.document import iso_time
 from rates.publish import Body, Published
 from rates.refresh import BAGHDAD
+from rates.responses import add_cors, cached, compress_dynamic, error_response, status_json
 from rates.service import Service
 from widget.render import WidgetOptions
 
@@ -77,6 +77,10 @@ async def _lifecycle(app: web.Application) -> Any:
 # Handlers -----------------------------------------------------------------
 
 
+def _prepared(request: web.Request, body: Body) -> web.StreamResponse:
+    return cached(request, body, request.app[SERVICE].config.server.max_age)
+
+
 def _published(request: web.Request) -> Published:
     published = request.app[SERVICE].published
     if published is None:
@@ -86,7 +90,7 @@ def _published(request: web.Request) -> Published:
 
 async def _rates(request: web.Request) -> web.StreamResponse:
     symbols = _symbols(request)
-    return _cached(request, _published(request).rates_for(symbols))
+    return _prepared(request, _published(request).rates_for(symbols))
 
 
 async def _rate(request: web.Request) -> web.StreamResponse:
@@ -94,7 +98,7 @@ async def _rate(request: web.Request) -> web.StreamResponse:
     body = _published(request).entries.get(code)
     if body is None:
         raise ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
-    return _cached(request, body)
+    return _prepared(request, body)
 
 
 async def _history(request: web.Request) -> web.StreamResponse:
@@ -106,38 +110,38 @@ async def _history(request: web.Request) -> web.StreamResponse:
     if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
     today = datetime.now(BAGHDAD).date()
-    return _cached(request, published.history_body(code, int(raw), today))
+    return _prepared(request, published.history_body(code, int(raw), today))
 
 
 async def _sources(request: web.Request) -> web.StreamResponse:
-    return _status_json(request.app[SERVICE].source_report)
+    return status_json(request.app[SERVICE].source_report)
 
 
 async def _config(request: web.Request) -> web.StreamResponse:
     status = request.app[SERVICE].config_status
-    return _status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
+    return status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
 
 
 async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     options = _widget_options(request, service.config)
-    response = _cached(request, _published(request).widget(options))
+    response = _prepared(request, _published(request).widget(options))
     _widget_headers(response, service)
     return response
 
 
 async def _widget_js(request: web.Request) -> web.StreamResponse:
-    return _cached(request, _EMBED_JS)
+    return _prepared(request, request.app[SERVICE].embed_js)
 
 
 async def _healthz(request: web.Request) -> web.StreamResponse:
-    return _status_json({"status": "ok"})
+    return status_json({"status": "ok"})
 
 
 async def _readyz(request: web.Request) -> web.StreamResponse:
     """Ready once a document exists, as the contract says, even one whose every rate is unavailable."""
     published = _published(request)
-    return _status_json({"status": "ready", "updated_at": published.document["updated_at"]})
+    return status_json({"status": "ready", "updated_at": published.document["updated_at"]})
 
 
 async def _metrics(request: web.Request) -> web.StreamResponse:
@@ -195,71 +199,12 @@ def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
 # Responses --------------------------------------------------------------------
 
 
-def _cached(request: web.Request, body: Body) -> web.StreamResponse:
-    """A prepared body with its ETag; 304 when the client already has it."""
-    max_age = int(request.app[SERVICE].config.server.max_age.total_seconds())
-    gzipped = _accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    headers = {
-        "ETag": body.gzip_etag if gzipped else body.etag,
-        "Cache-Control": f"public, max-age={max_age}, stale-while-revalidate={max_age}, stale-if-error=86400",
-        "Vary": "Accept-Encoding",
-    }
-    # Either encoding's tag proves the client holds this version.
-    if not {body.etag, body.gzip_etag}.isdisjoint(_etags(request.headers.get("If-None-Match", ""))):
-        return web.Response(status=304, headers=headers)
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    headers["Content-Type"] = body.content_type
-    return web.Response(body=body.gzipped if gzipped else body.raw, headers=headers)
-
-
-def _accepts_gzip(header: str) -> bool:
-    """``gzip`` listed (else ``*``) with a non-zero q-value: ``gzip;q=0`` is a refusal."""
-    qualities: dict[str, bool] = {}
-    for item in header.lower().split(","):
-        name, _, params = item.partition(";")
-        accepted = True
-        for param in params.split(";"):
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                # q is 0 to 1 with at most three decimals: any non-zero digit means "acceptable".
-                accepted = any(c in "123456789" for c in value)
-        qualities[name.strip()] = accepted
-    for name in ("gzip", "x-gzip", "*"):
-        if name in qualities:
-            return qualities[name]
-    return False
-
-
-def _etags(header: str) -> Iterator[str]:
-    for tag in header.split(","):
-        tag = tag.strip()
-        yield tag.removeprefix("W/")
-
-
-def _status_json(value: Any) -> web.Response:
-    response = web.Response(body=encode(value), content_type="application/json", charset="utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def _widget_headers(response: web.StreamResponse, service: Service) -> None:
     response.headers["Content-Security-Policy"] = service.renderer.content_security_policy(
         service.config.server.frame_ancestors
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-
-
-def _error(status: int, code: str, message: str) -> web.Response:
-    response = web.Response(
-        status=status,
-        body=encode({"error": {"code": code, "message": message}}),
-        content_type="application/json",
-        charset="utf-8",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
@@ -271,50 +216,21 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
     try:
         response = await handler(request)
     except ApiError as exc:
-        response = _error(exc.status_code, exc.error_code, exc.message)
+        response = error_response(exc.status_code, exc.error_code, exc.message)
     except web.HTTPException as exc:
         if exc.status_code < 400:
             raise
         code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-        response = _error(exc.status_code, code, exc.reason or "Request refused.")
+        response = error_response(exc.status_code, code, exc.reason or "Request refused.")
     except Exception:
         request.app.logger.exception("unhandled error on %s", request.path)
-        response = _error(500, "internal", "The service failed to answer this request; the rates are unchanged.")
-    _cors(request, response, service.config.server.cors_origins)
+        response = error_response(
+            500, "internal", "The service failed to answer this request; the rates are unchanged."
+        )
+    add_cors(request, response, service.config.server.cors_origins)
     if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    _compress_dynamic(request, response)
+    compress_dynamic(request, response)
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     service.metrics.requests.labels(route, str(response.status)).inc()
     return response
-
-
-def _compress_dynamic(request: web.Request, response: web.StreamResponse) -> None:
-    """Status answers and errors are built per request: gzip them on the fly when asked."""
-    if not isinstance(response, web.Response) or response.status in (204, 304):
-        return
-    if "Content-Encoding" in response.headers:
-        return
-    if "Accept-Encoding" not in response.headers.getall("Vary", []):
-        response.headers.add("Vary", "Accept-Encoding")
-    if _accepts_gzip(request.headers.get("Accept-Encoding", "")):
-        response.enable_compression(web.ContentCoding.gzip)
-
-
-def _cors(request: web.Request, response: web.StreamResponse, origins: list[str]) -> None:
-    if "*" in origins:
-        response.headers["Access-Control-Allow-Origin"] = "*"
-    else:
-        origin = request.headers.get("Origin")
-        if origin in origins:
-            response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers.add("Vary", "Origin")
-    response.headers["Access-Control-Expose-Headers"] = "ETag"
-
-
-def _embed_js() -> Body:
-    source = resources.files("widget").joinpath("static/embed.js").read_bytes()
-    return Body.of(source, "text/javascript; charset=utf-8")
-
-
-_EMBED_JS = _embed_js()
