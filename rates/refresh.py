@@ -74,11 +74,6 @@ class Pipeline:
         outcomes = await asyncio.gather(*(self.run_source(s) for s in self.sources.values()))
         return list(outcomes), await self.remerge()
 
-    async def refresh_source(self, source_id: str) -> Outcome:
-        outcome = await self.run_source(self.sources[source_id])
-        await self.remerge()
-        return outcome
-
     async def run_source(self, source: Source[Any]) -> Outcome:
         started = time.perf_counter()
         network = source.settings.network
