@@ -181,6 +181,36 @@ def test_missing_january_row_and_restarting_days() -> None:
 # --- faults ------------------------------------------------------------------------------
 
 
+def new_year(sheet: list[list[object]]) -> bytes:
+    """The fixture workbook with a 2027 sheet added in front of 2026, as in early January."""
+    book = openpyxl.load_workbook(io.BytesIO(WORKBOOK))
+    fresh = book.create_sheet("2027")
+    for row in sheet:
+        fresh.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        [["أسعار صرف الدينار العراقي اليومية"]],  # only a title so far
+        old_sheet(["Jan. 2027"], [1, None, "عطلة رأس السنة"], [2]),  # headers, a holiday, no numbers
+    ],
+)
+def test_an_empty_new_year_sheet_falls_back_to_the_year_before(sheet: list[list[object]]) -> None:
+    quotes = source().parse(new_year(sheet)).by_code()
+    assert quotes["USD"].published == date(2026, 2, 26)
+    assert (quotes["USD"].buy, quotes["USD"].sell) == (Decimal(1300), Decimal(1310))
+
+
+def test_a_new_year_sheet_with_numbers_wins() -> None:
+    sheet = old_sheet(["Jan. 2027"], [1, None, "عطلة"], [4, None, 1300, 1310])
+    quotes = source().parse(new_year(sheet)).by_code()
+    assert quotes["USD"].published == date(2027, 1, 4)
+
+
 @pytest.mark.parametrize(
     ("payload", "reason"),
     [

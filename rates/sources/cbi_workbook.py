@@ -46,13 +46,29 @@ class UnreadableWorkbook(Exception):
 
 
 def read_quotes(payload: bytes, column: Column) -> tuple[int, tuple[Quote, ...]]:
-    """The latest year's sheet and the quotes of its latest dated day row with numbers."""
-    year, rows = _read_latest_sheet(payload)
-    return year, _Sheet.read(rows, year).quotes(column)
+    """The quotes of the latest dated day row with numbers, from the newest year's sheet.
+
+    In the first days of January the CBI may add the new year's sheet before it has any
+    numbers (or even headers): then the year before still holds the latest rates.
+    """
+    (year, rows), *older = _read_recent_sheets(payload)
+    try:
+        quotes = _Sheet.read(rows, year).quotes(column)
+    except UnreadableWorkbook:
+        if not older:
+            raise
+        quotes = ()
+    if quotes or not older:
+        return year, quotes
+    previous, previous_rows = older[0]
+    try:
+        return previous, _Sheet.read(previous_rows, previous).quotes(column)
+    except UnreadableWorkbook:
+        return year, ()
 
 
-def _read_latest_sheet(payload: bytes) -> tuple[int, list[Row]]:
-    """The year and the rows of the newest year's sheet, trailing blanks trimmed."""
+def _read_recent_sheets(payload: bytes, count: int = 2) -> list[tuple[int, list[Row]]]:
+    """The year and rows of the newest ``count`` year sheets, newest first, trailing blanks trimmed."""
     try:
         book = openpyxl.load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
     except Exception as exc:  # a damaged file raises zip, zlib, XML, KeyError... alike
@@ -62,9 +78,11 @@ def _read_latest_sheet(payload: bytes) -> tuple[int, list[Row]]:
         years = {int(name.strip()): name for name in book.sheetnames if name.strip().isdigit()}
         if not years:
             raise UnreadableWorkbook("the workbook has no sheet named after a year")
-        year = max(years)
         # Rows are read in full here so a damaged sheet fails as unreadable, not mid-scan.
-        return year, [_trim(row) for row in book[years[year]].iter_rows(values_only=True)]
+        return [
+            (year, [_trim(row) for row in book[years[year]].iter_rows(values_only=True)])
+            for year in sorted(years, reverse=True)[:count]
+        ]
     except UnreadableWorkbook:
         raise
     except Exception as exc:  # see above: sheet data is decompressed lazily
