@@ -7,7 +7,7 @@ from abc import ABC, abstractmethod
 from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rates.errors import ParseError
 from rates.models import QuoteSet
@@ -47,6 +47,27 @@ class NetworkSettings(SourceSettings):
     @property
     def network(self) -> bool:
         return True
+
+
+class RefInUrlSettings(NetworkSettings):
+    """Kinds whose reference currency is named by the URL (``…/usd.json``)."""
+
+    ref_in_url: ClassVar[re.Pattern[str]]
+    url_shape: ClassVar[str]  # e.g. "/{ref}.json"
+    url_example: ClassVar[str]
+
+    @field_validator("url")
+    @classmethod
+    def _url_names_ref(cls, url: str) -> str:
+        if not cls.ref_in_url.search(url):
+            raise ValueError(f"the URL must end in {cls.url_shape}, e.g. {cls.url_example}")
+        return url
+
+    @property
+    def ref(self) -> str:
+        match = self.ref_in_url.search(self.url)
+        assert match is not None  # checked by the validator
+        return match.group(1).upper()
 
 
 S = TypeVar("S", bound=SourceSettings)

@@ -5,44 +5,29 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import field_validator
-
 from rates.models import Quote, QuoteSet
-from rates.sources.base import NetworkSettings, NetworkSource
+from rates.sources.base import NetworkSource, RefInUrlSettings
 from rates.sources.payload import http_date, load_json, number_or_nan
 
-_REF_IN_URL = re.compile(r"/([A-Za-z]{3})\.json(?:\?.*)?$")
 
-
-class FloatratesSettings(NetworkSettings):
+class FloatratesSettings(RefInUrlSettings):
     kind: Literal["floatrates"]
-
-    @field_validator("url")
-    @classmethod
-    def _url_names_ref(cls, url: str) -> str:
-        if not _REF_IN_URL.search(url):
-            raise ValueError("the URL must end in /{ref}.json, e.g. https://www.floatrates.com/daily/usd.json")
-        return url
+    ref_in_url = re.compile(r"/([A-Za-z]{3})\.json(?:\?.*)?$")
+    url_shape = "/{ref}.json"
+    url_example = "https://www.floatrates.com/daily/usd.json"
 
 
 class FloatratesSource(NetworkSource[FloatratesSettings]):
     kind = "floatrates"
     Settings = FloatratesSettings
 
-    @property
-    def ref(self) -> str:
-        match = _REF_IN_URL.search(self.settings.url)
-        assert match is not None
-        return match.group(1).upper()
-
     def parse(self, payload: bytes) -> QuoteSet:
         body = load_json(payload, self.fail)
         if not isinstance(body, dict) or not body:
             raise self.fail("expected a JSON object keyed by currency code")
-        quotes = [self._quote(key, entry) for key, entry in body.items()]
-        return QuoteSet(ref=self.ref, quotes=tuple(q for q in quotes if q is not None))
+        return QuoteSet(ref=self.settings.ref, quotes=tuple(self._quote(key, entry) for key, entry in body.items()))
 
-    def _quote(self, key: str, entry: object) -> Quote | None:
+    def _quote(self, key: str, entry: object) -> Quote:
         if not isinstance(entry, dict) or len(key) != 3:
             raise self.fail(f"entry {key!r} is not a rate object")
         published = http_date(entry.get("date"), self.fail, f"{key}.date")
