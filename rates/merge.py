@@ -55,6 +55,7 @@ class _Resolver:
         self.state = state
         self.config = state.config
         self.shown = set(self.config.codes)
+        self.network = {s.id for s in self.config.sources if s.network}  # fixed sources neither age nor fail
         self.accepted = dict(state.accepted)
         self.holds = {code: hold for code, hold in state.holds.items() if code in self.shown}
         self._effective: dict[str, tuple[Resolved | None, bool]] = {}
@@ -81,8 +82,7 @@ class _Resolver:
 
     def _why_unavailable(self, code: str) -> str:
         """Sources that never answered may yet quote it; sources that answered do not."""
-        network = {s.id for s in self.config.sources if s.network}
-        silent = [sid for sid in self.config.preference(code) if sid in network and sid not in self.state.sources]
+        silent = [sid for sid in self.config.preference(code) if sid in self.network and sid not in self.state.sources]
         return NOT_REACHED if silent else NO_SOURCE
 
     def effective(self, code: str) -> tuple[Resolved | None, bool]:
@@ -223,13 +223,10 @@ class _Resolver:
 
     def _fetched_at(self, source_id: str, fetched_at: datetime, ref: Resolved) -> datetime:
         """A cross is as fresh as its older network side; a peg or decree side has no fetch time to speak of."""
-        network = [t for sid, t in ((source_id, fetched_at), (ref.source, ref.fetched_at)) if self._network(sid)]
+        network = [t for sid, t in ((source_id, fetched_at), (ref.source, ref.fetched_at)) if sid in self.network]
         return min(network) if network else min(fetched_at, ref.fetched_at)
 
-    def _network(self, source_id: str) -> bool:
-        return any(s.id == source_id and s.network for s in self.config.sources)
-
     def _stale(self, source_id: str, stored: StoredQuote) -> bool:
-        if not self.config.source(source_id).network:
+        if source_id not in self.network:
             return False  # decrees and pegs do not age
         return self.state.now - stored.fetched_at > self.config.policy.stale_after

@@ -20,7 +20,7 @@ from rates.document import build_document, decode, encode, keep_updated_at
 from rates.errors import SourceError
 from rates.fetch import Fetcher
 from rates.merge import MergeInput, merge
-from rates.models import QuoteSet, SourceQuotes, StoredQuote
+from rates.models import Quote, QuoteSet, SourceQuotes, StoredQuote
 from rates.present import significant
 from rates.sources import Source, build_sources
 from rates.store import MergeState, Store
@@ -98,30 +98,32 @@ class Pipeline:
         checked = check(quote_set.quotes, today)
         if not checked.accepted:
             raise SourceError(source_id, f"no usable numbers ({checked.summary()})")
-        previous = self.store.source_quotes([source_id]).get(source_id)
-        kept = dict(previous.quotes) if previous is not None and previous.ref == quote_set.ref else {}
-        network = self.config.source(source_id).network
-        for quote in checked.accepted:
-            dated = quote if quote.published is not None else replace(quote, published=today)
-            unchanged = quote.code in kept and kept[quote.code].quote == dated
-            if network or not unchanged:
-                # A decree re-read from the config is not news: it keeps the time it was first stored.
-                kept[quote.code] = StoredQuote(dated, fetched_at)
+        dated = [q if q.published is not None else replace(q, published=today) for q in checked.accepted]
+        kept = self._updated_quotes(source_id, quote_set.ref, dated, fetched_at)
         status = self.store.status(source_id)
         if status.failures:
             log.info("%s recovered after %d failed fetches", source_id, status.failures)
-        newest = (
-            max(q.published for q in checked.accepted if q.published is not None)
-            if any(q.published for q in checked.accepted)
-            else today
-        )
-        message = f"{len(checked.accepted)} quotes published {newest.isoformat()}"
+        newest = max(q.published or today for q in dated)
+        message = f"{len(dated)} quotes published {newest.isoformat()}"
         if checked.rejected:
             message += f"; rejected {checked.summary()}"
         log.info("%s: %s", source_id, message)
         new_status = replace(status, last_success=fetched_at, failures=0, rejected=checked.rejected)
         self.store.save_fetch(SourceQuotes(source_id, quote_set.ref, kept), new_status)
         return message
+
+    def _updated_quotes(
+        self, source_id: str, ref: str, quotes: list[Quote], fetched_at: datetime
+    ) -> dict[str, StoredQuote]:
+        """The stored quotes with these new ones over them: a currency missing now keeps its last good quote."""
+        previous = self.store.source_quotes([source_id]).get(source_id)
+        kept = dict(previous.quotes) if previous is not None and previous.ref == ref else {}
+        network = self.config.source(source_id).network
+        for quote in quotes:
+            # A decree re-read from the config is not news: it keeps the time it was first stored.
+            if network or quote.code not in kept or kept[quote.code].quote != quote:
+                kept[quote.code] = StoredQuote(quote, fetched_at)
+        return kept
 
     def _record_failure(self, source_id: str, reason: str) -> None:
         status = self.store.status(source_id)

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from rates.config import Config, load_config
-from rates.document import decode
 from rates.errors import ConfigError
 from rates.fetch import Fetcher
 from rates.metrics import Metrics
@@ -118,13 +117,15 @@ class Service:
         if not force and self.published is not None and self.published.rates.raw == payload:
             return
         assert self.store is not None
-        store, codes = self.store, [c.code for c in self.config.currencies]
-        history = await asyncio.to_thread(store.history, codes)
-        holds = await asyncio.to_thread(lambda: len(store.merge_state().holds))
-        self.published = await asyncio.to_thread(
-            Published.build, payload, history, self.renderer, self.default_widget()
-        )
-        self.metrics.document(decode(payload), holds)
+        store, codes = self.store, self.config.codes
+
+        def build() -> tuple[Published, int]:
+            published = Published.build(payload, store.history(codes), self.renderer, self.default_widget())
+            return published, len(store.merge_state().holds)
+
+        published, holds = await asyncio.to_thread(build)
+        self.published = published
+        self.metrics.document(published.document, holds)
 
     def _observe_fetch(self, source_id: str, outcome: str, seconds: float) -> None:
         success = datetime.now(UTC).timestamp() if outcome == "ok" else None
