@@ -2,9 +2,8 @@
 
 Everything here runs as a separate OS process, exactly as an admin would run it:
 ``rates serve -c CONFIG --port P`` from the venv's console script, against
-``python -m tests.service_process upstream --port P`` (the same :class:`tests.upstream.Upstream`
-as ``python -m tests.upstream``, plus ``POST /_control_raw`` for bodies the JSON control
-cannot carry: binary gzip, or more than its 1 MiB request limit).
+``python -m tests.upstream --port P`` (the in-process tests' :class:`tests.upstream.Upstream`,
+faults set over its ``POST /_control``).
 
 Use it from a test module with ``pytest_plugins = ("tests.service_process",)`` and the
 fixtures ``processes`` (a pool whose finalizer kills whatever is still running) and
@@ -14,7 +13,6 @@ Children get ``RATES_TICK=1`` so reloads and admin actions show within about a s
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import json
@@ -201,7 +199,7 @@ class UpstreamProcess(Process):
     def __init__(self, log_path: Path, port: int | None = None) -> None:
         self.port = port or free_port()
         self.origin = f"http://127.0.0.1:{self.port}"
-        argv = [sys.executable, "-m", "tests.service_process", "upstream", "--port", str(self.port)]
+        argv = [sys.executable, "-m", "tests.upstream", "--port", str(self.port)]
         super().__init__("upstream", argv, log_path, child_env())
 
     def wait_ready(self, timeout: float = READY_SECONDS) -> None:
@@ -240,7 +238,7 @@ class UpstreamProcess(Process):
         content_type: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        """``POST /_control_raw``: any bytes (base64), padded with spaces to ``pad_to`` by the upstream."""
+        """``POST /_control`` with any bytes (base64), padded with spaces to ``pad_to`` by the upstream."""
         order = {
             "path": path,
             "body_b64": base64.b64encode(body).decode(),
@@ -249,7 +247,7 @@ class UpstreamProcess(Process):
             "content_type": content_type,
             "headers": dict(headers or {}),
         }
-        http_post_json(f"{self.origin}/_control_raw", order)
+        http_post_json(f"{self.origin}/_control", order)
 
     def clear(self, path: str | None = None) -> None:
         http_post_json(f"{self.origin}/_control", {"path": path, "clear": True})
@@ -512,45 +510,3 @@ def write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
-
-
-# The upstream process --------------------------------------------------------------------
-
-
-def upstream_main(port: int) -> None:
-    """``tests.upstream`` plus ``POST /_control_raw``: base64 bodies, optionally padded."""
-    from aiohttp import web
-
-    from tests.upstream import Upstream
-
-    upstream = Upstream()
-
-    async def control_raw(request: web.Request) -> web.Response:
-        order = await request.json()
-        body = base64.b64decode(order["body_b64"])
-        body += b" " * max(0, int(order.get("pad_to") or 0) - len(body))  # trailing spaces: still valid JSON
-        upstream.fault(
-            order["path"],
-            int(order.get("status", 200)),
-            body,
-            0.0,
-            order.get("content_type"),
-            order.get("headers") or None,
-        )
-        return web.json_response({"faults": sorted(upstream.faults), "bytes": len(body)})
-
-    upstream.app.router.add_post("/_control_raw", control_raw)
-    web.run_app(upstream.app, host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Processes for the slow tests.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    up = commands.add_parser("upstream", help="run the fixture upstream")
-    up.add_argument("--port", type=int, required=True)
-    args = parser.parse_args(argv)
-    upstream_main(args.port)
-
-
-if __name__ == "__main__":
-    main()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +64,7 @@ class Upstream:
         self.hits: dict[str, int] = {}
         self.seen: dict[str, list[dict[str, str]]] = {}
         self.etags: dict[str, str] = {}
-        self.app = web.Application()
+        self.app = web.Application(client_max_size=16 * 1024 * 1024)  # control orders may carry big bodies
         self.app.router.add_post("/_control", self._control)
         self.app.router.add_get("/{tail:.*}", self._serve)
 
@@ -135,20 +136,25 @@ class Upstream:
         return web.Response(status=fault.status, body=body, headers=headers)
 
     async def _control(self, request: web.Request) -> web.Response:
+        """Set or clear a fault. ``body`` is text; ``body_b64`` any bytes (gzip, say), padded
+        with trailing spaces (still valid JSON) up to ``pad_to`` so a test need not send 5 MiB."""
         order = await request.json()
         if order.get("clear"):
             self.clear(order.get("path"))
-        else:
-            body = order.get("body")
-            self.fault(
-                order["path"],
-                int(order.get("status", 200)),
-                body.encode() if isinstance(body, str) else None,
-                float(order.get("delay", 0)),
-                order.get("content_type"),
-                order.get("headers"),
-            )
-        return web.json_response({"faults": sorted(self.faults)})
+            return web.json_response({"faults": sorted(self.faults)})
+        body = order.get("body")
+        raw = base64.b64decode(order["body_b64"]) if "body_b64" in order else body.encode() if body else None
+        if raw is not None:
+            raw += b" " * max(0, int(order.get("pad_to") or 0) - len(raw))
+        self.fault(
+            order["path"],
+            int(order.get("status", 200)),
+            raw,
+            float(order.get("delay", 0)),
+            order.get("content_type"),
+            order.get("headers") or None,
+        )
+        return web.json_response({"faults": sorted(self.faults), "bytes": len(raw or b"")})
 
 
 def bundled_config_text(origin: str, store_dir: str) -> str:
@@ -170,7 +176,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9099)
     args = parser.parse_args()
-    web.run_app(Upstream().app, host=args.host, port=args.port, print=None)
+    web.run_app(Upstream().app, host=args.host, port=args.port, print=None, access_log=None)
 
 
 if __name__ == "__main__":
