@@ -44,7 +44,7 @@ class Service:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.metrics = Metrics()
-        self.renderer = self._renderer(config)
+        self._use_widget_config(config)
         self.embed_js = embed_js()
         self.store: Store | None = None
         self.fetcher: Fetcher | None = None
@@ -56,9 +56,16 @@ class Service:
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
         self._reload_lock = asyncio.Lock()
 
-    @staticmethod
-    def _renderer(config: Config) -> WidgetRenderer:
-        return WidgetRenderer(title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds()))
+    def _use_widget_config(self, config: Config) -> None:
+        """The renderer and the widget's security headers: built once per config, not per request."""
+        self.renderer = WidgetRenderer(
+            title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds())
+        )
+        self.widget_headers = {
+            "Content-Security-Policy": self.renderer.content_security_policy(config.server.frame_ancestors),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
 
     def default_widget(self) -> WidgetOptions:
         return WidgetOptions(symbols=None, theme=self.config.widget.theme, digits=self.config.widget.digits)
@@ -173,7 +180,7 @@ class Service:
         before = {s.id: s for s in self.config.sources}
         changed = [s for s in config.sources if s.id in before and before[s.id] != s]
         self.config = config
-        self.renderer = self._renderer(config)
+        self._use_widget_config(config)
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=self.config_status.mtime)
         assert self.pipeline is not None and self.scheduler is not None
         self.pipeline.reconfigure(config)

@@ -97,15 +97,19 @@ async def _rate(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"].upper()
     body = _published(request).entries.get(code)
     if body is None:
-        raise ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
+        raise _unknown_currency(code)
     return _prepared(request, body)
+
+
+def _unknown_currency(code: str) -> ApiError:
+    return ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
 
 
 async def _history(request: web.Request) -> web.StreamResponse:
     published = _published(request)
     code = request.match_info["code"].upper()
     if code not in published.entries:
-        raise ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
+        raise _unknown_currency(code)
     raw = request.query.get("days", "30")
     if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
@@ -126,7 +130,7 @@ async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     options = _widget_options(request, service.config)
     response = _prepared(request, _published(request).widget(options))
-    _widget_headers(response, service)
+    response.headers.update(service.widget_headers)
     return response
 
 
@@ -197,14 +201,6 @@ def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
 
 
 # Responses --------------------------------------------------------------------
-
-
-def _widget_headers(response: web.StreamResponse, service: Service) -> None:
-    response.headers["Content-Security-Policy"] = service.renderer.content_security_policy(
-        service.config.server.frame_ancestors
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
 
 
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
