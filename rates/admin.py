@@ -9,8 +9,8 @@ from pathlib import Path
 from rates.config import Config
 from rates.document import decode
 from rates.present import significant
+from rates.publish import default_widget, widget_renderer
 from rates.store import Store, source_report
-from widget.render import WidgetOptions, WidgetRenderer
 
 EXIT_OK, EXIT_NOTHING = 0, 1
 
@@ -78,9 +78,7 @@ def export(config: Config, directory: Path) -> int:
     if payload is None:
         print("the store holds no rates document yet: run `rates fetch` or `rates serve` first")
         return EXIT_NOTHING
-    renderer = WidgetRenderer(title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds()))
-    options = WidgetOptions(symbols=None, theme=config.widget.theme, digits=config.widget.digits)
-    html = renderer.render(decode(payload), options)
+    html = widget_renderer(config).render(decode(payload), default_widget(config))
     directory.mkdir(parents=True, exist_ok=True)
     _write_atomically(directory / "rates.json", payload)
     _write_atomically(directory / "widget.html", html.encode("utf-8"))

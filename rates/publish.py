@@ -18,6 +18,7 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
+from rates.config import Config
 from rates.document import decode, encode
 from rates.present import significant
 from widget.render import WidgetOptions, WidgetRenderer
@@ -144,3 +145,13 @@ def embed_js() -> Body:
     """The ``/widget.js`` loader: a static asset, prepared once."""
     source = resources.files("widget").joinpath("static/embed.js").read_bytes()
     return Body.of(source, "text/javascript; charset=utf-8")
+
+
+def widget_renderer(config: Config) -> WidgetRenderer:
+    """The widget renderer for a config: its title, and its refresh period from ``max_age``."""
+    return WidgetRenderer(title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds()))
+
+
+def default_widget(config: Config) -> WidgetOptions:
+    """What ``/widget`` without a query shows (and ``rates export`` writes)."""
+    return WidgetOptions(symbols=None, theme=config.widget.theme, digits=config.widget.digits)

@@ -18,11 +18,11 @@ from rates.config import Config, load_config
 from rates.errors import ConfigError
 from rates.fetch import Fetcher
 from rates.metrics import Metrics
-from rates.publish import Published, embed_js
+from rates.publish import Published, default_widget, embed_js, widget_renderer
 from rates.refresh import Pipeline
 from rates.scheduler import Scheduler
 from rates.store import Store, source_report
-from widget.render import WidgetOptions, WidgetRenderer
+from widget.render import WidgetOptions
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,7 @@ class Service:
 
     def _use_widget_config(self, config: Config) -> None:
         """The renderer and the widget's security headers: built once per config, not per request."""
-        self.renderer = WidgetRenderer(
-            title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds())
-        )
+        self.renderer = widget_renderer(config)
         self.widget_headers = {
             "Content-Security-Policy": self.renderer.content_security_policy(config.server.frame_ancestors),
             "X-Content-Type-Options": "nosniff",
@@ -68,7 +66,7 @@ class Service:
         }
 
     def default_widget(self) -> WidgetOptions:
-        return WidgetOptions(symbols=None, theme=self.config.widget.theme, digits=self.config.widget.digits)
+        return default_widget(self.config)
 
     # Lifecycle -----------------------------------------------------------
 
