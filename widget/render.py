@@ -237,10 +237,7 @@ class WidgetRenderer:
         rows = [_row(e, options.digits, trends.get(str(e.get("code"))) if trends else None) for e in entries]
         show_buy_sell = any(r.buy or r.sell for r in rows)
         show_trend = any(r.trend for r in rows)
-        sources: list[str] = []
-        for r in rows:
-            if r.source and r.source not in sources:
-                sources.append(r.source)
+        sources = list(dict.fromkeys(r.source for r in rows if r.source))  # first-seen order, once each
         updated = parse_timestamp(document.get("updated_at"))
         return self._template.render(
             title=self.title,
