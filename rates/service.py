@@ -18,6 +18,7 @@ from rates.config import Config, load_config
 from rates.errors import ConfigError
 from rates.fetch import Fetcher
 from rates.metrics import Metrics
+from rates.openapi import openapi_body
 from rates.publish import Published, default_widget, embed_js, widget_renderer
 from rates.refresh import Pipeline
 from rates.scheduler import Scheduler
@@ -45,6 +46,7 @@ class Service:
         self.config = config
         self.metrics = Metrics()
         self._use_widget_config(config)
+        self.openapi = openapi_body(config)
         self.embed_js = embed_js()
         self.store: Store | None = None
         self.fetcher: Fetcher | None = None
@@ -179,6 +181,7 @@ class Service:
         changed = [s for s in config.sources if s.id in before and before[s.id] != s]
         self.config = config
         self._use_widget_config(config)
+        self.openapi = openapi_body(config)
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=self.config_status.mtime)
         assert self.pipeline is not None and self.scheduler is not None
         self.pipeline.reconfigure(config)

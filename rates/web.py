@@ -54,6 +54,7 @@ def create_app(config: Config) -> web.Application:
         ("/api/v1/history/{code}", _history),
         ("/api/v1/sources", _sources),
         ("/api/v1/config", _config),
+        ("/api/v1/openapi.json", _openapi),
         ("/widget", _widget),
         ("/widget.js", _widget_js),
         ("/healthz", _healthz),
@@ -124,6 +125,10 @@ async def _sources(request: web.Request) -> web.StreamResponse:
 async def _config(request: web.Request) -> web.StreamResponse:
     status = request.app[SERVICE].config_status
     return status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
+
+
+async def _openapi(request: web.Request) -> web.StreamResponse:
+    return _prepared(request, request.app[SERVICE].openapi)
 
 
 async def _widget(request: web.Request) -> web.StreamResponse:
