@@ -505,7 +505,7 @@ def _parameters(config: Config) -> Json:
             "name": "If-None-Match",
             "in": "header",
             "description": "An `ETag` received before (either encoding's): 304 while it is current.",
-            "schema": {"type": "string", "maxLength": 200},
+            "schema": {"type": "string"},
         },
     }
 
