@@ -17,8 +17,25 @@ from rates.sources.base import CurrencyCode, SourceId, normalize_code
 from rates.units import Duration, Fraction
 from rates.yaml_lines import LinedYaml, YamlSyntaxError, dotted
 from rates.yaml_lines import Path as YamlPath
+from widget.texts import LANGS, Lang, text
 
 Code = Annotated[CurrencyCode, BeforeValidator(normalize_code)]
+
+
+def _every_language(value: Any) -> Any:
+    """A plain string names every language; a map names some (the rest fall back to defaults)."""
+    if isinstance(value, str):
+        return dict.fromkeys(LANGS, value)
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a string or a map of languages ({', '.join(LANGS)}) to strings")
+    return value
+
+
+# A config text per language: ``"…"`` or ``{ar: "…", ckb: "…", en: "…"}``.
+LocalName = Annotated[dict[Lang, Annotated[str, Field(min_length=1, max_length=60)]], BeforeValidator(_every_language)]
+LocalTitle = Annotated[
+    dict[Lang, Annotated[str, Field(min_length=1, max_length=120)]], BeforeValidator(_every_language)
+]
 
 
 class _Strict(BaseModel):
@@ -27,7 +44,7 @@ class _Strict(BaseModel):
 
 class Currency(_Strict):
     code: Code
-    name: Annotated[str, Field(min_length=1, max_length=60)] | None = None
+    name: LocalName | None = None
     per: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     sources: list[SourceId] | None = None
 
@@ -55,9 +72,10 @@ class Server(_Strict):
 
 
 class Widget(_Strict):
-    title: Annotated[str, Field(min_length=1, max_length=120)] = "الأسعار الرسمية للعملات مقابل الدينار"
+    title: LocalTitle = Field(default_factory=lambda: {lang: text("title", lang) for lang in LANGS})
     digits: Literal["arab", "latn"] = "arab"
     theme: Literal["light", "dark", "auto"] = "auto"
+    lang: Lang = "ar"
 
 
 class Config(_Strict):
@@ -145,8 +163,13 @@ class _Checker:
 
     def _pydantic(self, error: ValidationError, prefix: YamlPath) -> Iterator[ConfigProblem]:
         for item in error.errors():
-            path = (*prefix, *item["loc"])
-            yield self._problem(path, _message(item))
+            loc = item["loc"]
+            if loc and loc[-1] == "[key]":  # a map key that is not a language: point at the key
+                path = (*prefix, *loc[:-1])
+                languages = ", ".join(LANGS)
+                yield self._problem(path, f"unknown language {str(loc[-2])!r}; languages: {languages}")
+                continue
+            yield self._problem((*prefix, *loc), _message(item))
 
     def _top_level(self, data: dict[str, Any]) -> list[ConfigProblem]:
         # Sources are checked per kind below; a placeholder keeps the rest of the model whole.

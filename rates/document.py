@@ -13,13 +13,14 @@ from babel.numbers import get_currency_name
 from rates.config import Config
 from rates.models import BASE, Rate
 from rates.present import plain, significant
+from widget.texts import reason_text
 
 History = Mapping[str, Mapping[date, Decimal]]
 
 
 def currency_names(config: Config) -> dict[str, str]:
-    """The config's display name, else CLDR's Arabic name (Babel)."""
-    return {c.code: c.name or get_currency_name(c.code, locale="ar") for c in config.currencies}
+    """The config's Arabic display name, else CLDR's Arabic name (Babel): the API speaks Arabic."""
+    return {c.code: (c.name or {}).get("ar") or get_currency_name(c.code, locale="ar") for c in config.currencies}
 
 
 def build_document(config: Config, rates: tuple[Rate, ...], history: History, updated_at: datetime) -> dict[str, Any]:
@@ -52,7 +53,7 @@ def _entry(rate: Rate, name: str, points: Mapping[date, Decimal]) -> dict[str, A
         "fetched_at": None if rate.fetched_at is None else iso_time(rate.fetched_at),
         "status": rate.status,
         "change": _change(shown, rate.published, points),
-        "reason": rate.reason,
+        "reason": reason_text(rate.reason, "ar"),  # the API's reason stays an Arabic sentence
     }
 
 

@@ -15,9 +15,9 @@ from rates.models import BASE, Hold, Rate, Rejection, Resolved, SourceQuotes, St
 from rates.present import significant
 from rates.validate import relative_gap
 
-# Short reasons for an unavailable rate, in the widget's language.
-NO_SOURCE = "لا يوجد مصدر يقدّم سعرًا لهذه العملة"
-NOT_REACHED = "تعذّر الحصول على سعرها من المصادر"
+# Why a rate is unavailable, as codes: the widget words them in its language (widget.texts).
+NO_SOURCE = "no_source"
+NOT_REACHED = "not_reached"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from rates.config import Config
 from rates.document import decode, encode
 from rates.present import significant
 from widget.render import WidgetOptions, WidgetRenderer
+from widget.texts import DEFAULT_DIGITS, Digits, Lang
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -148,10 +149,20 @@ def embed_js() -> Body:
 
 
 def widget_renderer(config: Config) -> WidgetRenderer:
-    """The widget renderer for a config: its title, and its refresh period from ``max_age``."""
-    return WidgetRenderer(title=config.widget.title, max_age_seconds=int(config.server.max_age.total_seconds()))
+    """The widget renderer for a config: its titles and names per language, its refresh period from ``max_age``."""
+    return WidgetRenderer(
+        title=config.widget.title,
+        names={c.code: c.name for c in config.currencies if c.name},
+        max_age_seconds=int(config.server.max_age.total_seconds()),
+    )
+
+
+def default_digits(config: Config, lang: Lang) -> Digits:
+    """Arabic follows ``widget.digits``; Sorani defaults to Arabic-Indic digits, English to Latin ones."""
+    return DEFAULT_DIGITS.get(lang, config.widget.digits)
 
 
 def default_widget(config: Config) -> WidgetOptions:
     """What ``/widget`` without a query shows (and ``rates export`` writes)."""
-    return WidgetOptions(symbols=None, theme=config.widget.theme, digits=config.widget.digits)
+    lang = config.widget.lang
+    return WidgetOptions(symbols=None, theme=config.widget.theme, digits=default_digits(config, lang), lang=lang)

@@ -9,17 +9,18 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 
 from rates.config import Config
 from rates.document import iso_time
-from rates.publish import Body, Published
+from rates.publish import Body, Published, default_digits
 from rates.refresh import BAGHDAD
 from rates.responses import add_cors, cached, compress_dynamic, error_response, status_json
 from rates.service import Service
-from widget.render import WidgetOptions
+from widget.render import Theme, WidgetOptions
+from widget.texts import LANGS, Digits, Lang
 
 SERVICE = web.AppKey("service", Service)
 MAX_SYMBOLS = 64
@@ -193,8 +194,12 @@ def _symbols(request: web.Request) -> tuple[str, ...] | None:
 
 
 def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
+    lang = request.query.get("lang", config.widget.lang)
+    if lang not in LANGS:
+        raise ApiError(400, "bad_lang", f"lang must be ar, ckb or en, not {lang[:16]!r}.")
+    language: Lang = lang
     theme = request.query.get("theme", config.widget.theme)
-    digits = request.query.get("digits", config.widget.digits)
+    digits = request.query.get("digits", default_digits(config, language))
     trend = request.query.get("trend", "0")
     if theme not in ("light", "dark", "auto"):
         raise ApiError(400, "bad_theme", f"theme must be light, dark or auto, not {theme[:16]!r}.")
@@ -202,7 +207,13 @@ def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
         raise ApiError(400, "bad_digits", f"digits must be arab or latn, not {digits[:16]!r}.")
     if trend not in ("0", "1"):
         raise ApiError(400, "bad_trend", f"trend must be 0 or 1, not {trend[:16]!r}.")
-    return WidgetOptions(symbols=_symbols(request), theme=theme, digits=digits, trend=trend == "1")  # type: ignore[arg-type]
+    return WidgetOptions(
+        symbols=_symbols(request),
+        theme=cast(Theme, theme),
+        digits=cast(Digits, digits),
+        trend=trend == "1",
+        lang=language,
+    )
 
 
 # Responses --------------------------------------------------------------------

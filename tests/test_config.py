@@ -58,7 +58,7 @@ def test_bundled_config_is_valid_and_says_what_the_file_says() -> None:
     assert [s.id for s in config.sources] == re.findall(r"^  - id: ([a-z0-9-]+)$", text, flags=re.M)
     assert [s.kind for s in config.sources] == re.findall(r"^    kind: ([a-z-]+)$", text, flags=re.M)
     irr = next(c for c in config.currencies if c.code == "IRR")
-    assert (irr.name, irr.per) == ("تومان إيراني", 10)
+    assert (irr.name, irr.per) == ({"ar": "تومان إيراني"}, 10)  # other languages: CLDR's rial
     assert config.base == "IQD"
     assert config.policy.stale_after == timedelta(hours=36)
     assert config.policy.max_jump == Decimal("0.1")
@@ -90,8 +90,12 @@ def test_omitted_keys_take_the_contract_defaults(write_config: WriteConfig, tmp_
     assert (config.server.host, config.server.port) == ("127.0.0.1", 8080)
     assert config.server.cors_origins == ["*"] and config.server.frame_ancestors == ["*"]
     assert config.server.max_age == timedelta(seconds=60)
-    assert config.widget.title == "الأسعار الرسمية للعملات مقابل الدينار"
-    assert (config.widget.digits, config.widget.theme) == ("arab", "auto")
+    assert config.widget.title == {
+        "ar": "الأسعار الرسمية للعملات مقابل الدينار",
+        "ckb": "نرخە فەرمییەکانی دراوەکان بەرامبەر دینار",
+        "en": "Official exchange rates against the Iraqi dinar",
+    }
+    assert (config.widget.digits, config.widget.theme, config.widget.lang) == ("arab", "auto", "ar")
     assert [(c.code, c.per, c.name, c.sources) for c in config.currencies] == [
         ("USD", 1, None, None),
         ("KWD", 1, None, None),
@@ -104,9 +108,36 @@ def test_currency_entry_forms_and_own_preference(write_config: WriteConfig) -> N
     text = MINIMAL.replace("  - KWD\n", '  - {code: irr, name: "تومان", per: 10, sources: [er-api]}\n')
     config = load_config(write_config(text))
     irr = config.currencies[1]
-    assert (irr.code, irr.name, irr.per) == ("IRR", "تومان", 10)
+    assert (irr.code, irr.name, irr.per) == ("IRR", {"ar": "تومان", "ckb": "تومان", "en": "تومان"}, 10)
     assert config.preference("IRR") == ["er-api"]
     assert config.preference("USD") == ["cbi", "er-api"]
+
+
+def test_names_and_title_per_language(write_config: WriteConfig) -> None:
+    text = MINIMAL.replace("  - KWD\n", '  - {code: KWD, name: {ar: "دينار", en: "Kuwaiti dinar"}}\n')
+    text += "widget:\n  title:\n    ckb: نرخەکان\n  lang: ckb\n"
+    config = load_config(write_config(text))
+    assert config.currencies[1].name == {"ar": "دينار", "en": "Kuwaiti dinar"}
+    assert config.widget.title == {"ckb": "نرخەکان"}  # ar and en fall back to the default captions
+    assert config.widget.lang == "ckb"
+
+
+def test_unknown_language_keys_point_at_their_lines(write_config: WriteConfig) -> None:
+    text = MINIMAL.replace("  - KWD\n", "  - code: KWD\n    name:\n      ar: دينار\n      fr: dinar\n")
+    text += "widget:\n  title: {ku: x}\n  lang: kmr\n"
+    path = write_config(text)
+    assert problems(path) == [
+        f"{path}:{line_of(text, 'fr: dinar')}: currencies[1].name.fr: unknown language 'fr'; languages: ar, ckb, en",
+        f"{path}:{line_of(text, 'title:')}: widget.title.ku: unknown language 'ku'; languages: ar, ckb, en",
+        f"{path}:{line_of(text, 'lang:')}: widget.lang: Input should be 'ar', 'ckb' or 'en'",
+    ]
+
+
+def test_a_name_must_be_a_string_or_a_language_map(write_config: WriteConfig) -> None:
+    text = MINIMAL.replace("  - KWD\n", "  - {code: KWD, name: [a, b]}\n")
+    path = write_config(text)
+    message = "must be a string or a map of languages (ar, ckb, en) to strings"
+    assert only_problem(path) == f"{path}:{line_of(text, 'name:')}: currencies[1].name: {message}"
 
 
 def test_fractions_and_durations_in_both_forms(write_config: WriteConfig) -> None:

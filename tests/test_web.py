@@ -828,12 +828,46 @@ async def test_widget_latin_digits_and_symbols(client: Client) -> None:
     assert 'data-theme="dark"' in dark
 
 
+async def test_widget_languages_and_their_default_digits(client: Client) -> None:
+    usd_cells = {}
+    for lang, direction in (("ar", "rtl"), ("ckb", "rtl"), ("en", "ltr")):
+        page = await (await client.get("/widget", params={"lang": lang})).text()
+        assert f'<html lang="{lang}" dir="{direction}"' in page
+        usd_cells[lang] = dict((code, cells) for code, _, cells in rows(page))["USD"]
+    assert "١٬٣١٠" in usd_cells["ar"] and "١٬٣١٠" in usd_cells["ckb"]  # Sorani: Arabic-Indic by default
+    assert "1,310" in usd_cells["en"] and "١" not in usd_cells["en"]
+    assert "US Dollar" in usd_cells["en"] and "دۆلاری ئەمریکی" in usd_cells["ckb"]
+    overridden = await (await client.get("/widget", params={"lang": "en", "digits": "arab"})).text()
+    assert "١٬٣١٠" in dict((code, cells) for code, _, cells in rows(overridden))["USD"]
+    latin_ckb = await (await client.get("/widget", params={"lang": "ckb", "digits": "latn"})).text()
+    assert "1,310" in dict((code, cells) for code, _, cells in rows(latin_ckb))["USD"]
+    usd = await get_json(client, "/api/v1/rates/USD")
+    assert usd["name"] == "دولار أمريكي"  # the API's name is the Arabic one whatever the widget shows
+
+
+async def test_widget_lang_from_the_config(
+    aiohttp_client: MakeClient, upstream: tuple[Upstream, str], tmp_path: Path
+) -> None:
+    _, origin = upstream
+    config = edited_config(tmp_path, origin, replace_once("  lang: ar ", "  lang: en "))
+    client = await aiohttp_client(create_app(config))
+    await wait_ready(client)
+    page = await (await client.get("/widget")).text()
+    assert '<html lang="en" dir="ltr"' in page and "Official exchange rates against the Iraqi dinar" in page
+    assert "1,310" in dict((code, cells) for code, _, cells in rows(page))["USD"]
+    arabic = await (await client.get("/widget", params={"lang": "ar"})).text()
+    assert '<html lang="ar" dir="rtl"' in arabic and "١٬٣١٠" in arabic
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [
         ({"theme": "neon"}, "bad_theme"),
         ({"theme": "DARK"}, "bad_theme"),
         ({"digits": "roman"}, "bad_digits"),
+        ({"lang": "fr"}, "bad_lang"),
+        ({"lang": "EN"}, "bad_lang"),
+        ({"lang": ""}, "bad_lang"),
         ({"symbols": "XXX"}, "bad_symbol"),
         ({"symbols": "USD,<b>"}, "bad_symbol"),
     ],
@@ -898,7 +932,7 @@ async def test_config_text_is_escaped(
         tmp_path,
         origin,
         lambda t: replace_once("  - USD\n", f'  - {{code: USD, name: "{evil}"}}\n')(
-            replace_once('title: "الأسعار الرسمية للعملات مقابل الدينار"', 'title: "<img src=x onerror=alert(2)>"')(t)
+            replace_once('ar: "الأسعار الرسمية للعملات مقابل الدينار"', 'ar: "<img src=x onerror=alert(2)>"')(t)
         ),
     )
     client = await aiohttp_client(create_app(config))

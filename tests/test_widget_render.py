@@ -14,6 +14,7 @@ import pytest
 
 from widget.format import format_number
 from widget.render import WidgetOptions, WidgetRenderer
+from widget.texts import LANGS, MESSAGES, NO_SOURCE, NOT_REACHED
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "الأسعار الرسمية للعملات مقابل الدينار"
@@ -89,11 +90,15 @@ def render(**kwargs: Any) -> str:
         theme=kwargs.pop("theme", "auto"),
         digits=kwargs.pop("digits", "arab"),
         trend=kwargs.pop("trend", False),
+        lang=kwargs.pop("lang", "ar"),
     )
     document = kwargs.pop("document", None) or sample_document()
     history = kwargs.pop("history", None)
+    renderer = WidgetRenderer(
+        title=kwargs.pop("title", {"ar": TITLE}), names=kwargs.pop("names", {}), max_age_seconds=60
+    )
     assert not kwargs
-    return WidgetRenderer(title=TITLE, max_age_seconds=60).render(document, options, history)
+    return renderer.render(document, options, history)
 
 
 def rows(page: str) -> dict[str, str]:
@@ -372,3 +377,85 @@ def test_embed_loader_is_small_and_self_contained() -> None:
     ):
         assert needle in source, needle
     assert "http://" not in source and "https://" not in source
+
+
+# Languages -----------------------------------------------------------------------------------
+
+# Letters of Arabic that Sorani spelling never uses (it writes ی, ک, ە instead of ي, ك, ة).
+ARABIC_ONLY = re.compile("[\u0629\u064a\u0643\u0649\u0623\u0625]")
+ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+
+
+def test_every_message_exists_in_every_language() -> None:
+    for key, messages in MESSAGES.items():
+        assert set(messages) == set(LANGS), key
+        assert all(messages[lang].strip() for lang in LANGS), key
+        assert not ARABIC_ONLY.search(messages["ckb"]), (key, messages["ckb"])
+        assert not ARABIC_SCRIPT.search(messages["en"]), (key, messages["en"])
+
+
+@pytest.mark.parametrize(("lang", "direction"), [("ar", "rtl"), ("ckb", "rtl"), ("en", "ltr")])
+def test_html_lang_and_dir(lang: str, direction: str) -> None:
+    assert f'<html lang="{lang}" dir="{direction}"' in render(lang=lang)
+
+
+def test_sorani_page_reads_sorani() -> None:
+    page = render(lang="ckb")
+    table = rows(page)
+    assert "نرخە فەرمییەکانی دراوەکان بەرامبەر دینار" in page  # the default caption: the config names only ar
+    assert '<th scope="col">دراو</th>' in page
+    assert "دۆلاری ئەمریکی" in table["USD"] and "دیناری کووەیتی" in table["KWD"]
+    assert "١٬٣١٠" in table["USD"]
+    assert "٢٩ی تشرینی دووەمی ٢٠٢٦" in table["USD"]  # CLDR's Sorani long date and month name
+    assert "کۆن" in table["KWD"] and "لە پێداچوونەوەدایە" in table["BHD"]
+    assert "بۆ هەر ١٬٠٠٠" in table["LBP"]
+    assert "بەردەست نییە" in table["YER"]  # an unknown reason sentence is not shown in Arabic
+    assert not ARABIC_ONLY.search(visible_text(page.split("<body>")[1])), "Arabic spelling left on a Sorani page"
+
+
+def test_english_page_has_no_arabic_script() -> None:
+    page = render(lang="en", digits="latn")
+    table = rows(page)
+    assert "Official exchange rates against the Iraqi dinar" in page
+    assert "US Dollar" in table["USD"] and "1,310" in table["USD"] and "١" not in page
+    assert "November 29, 2026" in table["USD"]
+    assert "Outdated" in table["KWD"] and "Under review" in table["BHD"] and "per 1,000" in table["LBP"]
+    body = page.split("<body>")[1]
+    assert not ARABIC_SCRIPT.search(text(body)), "Arabic script left on an English page"
+
+
+def test_english_with_arabic_digits_when_asked() -> None:
+    assert "١٬٣١٠" in rows(render(lang="en", digits="arab"))["USD"]
+
+
+@pytest.mark.parametrize("code", [NO_SOURCE, NOT_REACHED])
+def test_reasons_are_worded_per_language(code: str) -> None:
+    for reason in (code, MESSAGES[code]["ar"]):  # the API carries the Arabic sentence
+        document = sample_document()
+        next(e for e in document["rates"] if e["code"] == "YER")["reason"] = reason
+        for lang in LANGS:
+            assert MESSAGES[code][lang] in rows(render(lang=lang, document=document))["YER"]
+
+
+def test_configured_names_and_titles_per_language() -> None:
+    names = {"USD": {"ar": "الدولار", "ckb": "دۆلار", "en": "Dollar"}, "EUR": {"en": "The euro"}}
+    title = {"ar": "أسعار", "en": "Rates"}
+    for lang, usd, eur, caption in [
+        ("ar", "الدولار", "يورو", "أسعار"),
+        ("ckb", "دۆلار", "یورۆ", "نرخە فەرمییەکانی دراوەکان بەرامبەر دینار"),
+        ("en", "Dollar", "The euro", "Rates"),
+    ]:
+        page = render(lang=lang, names=names, title=title)
+        assert f"<caption>{caption}</caption>" in page
+        assert rows(page)["USD"].startswith(f'<th scope="row">{usd}<small>')
+        assert rows(page)["EUR"].startswith(f'<th scope="row">{eur}<small>')
+
+
+def test_a_plain_title_string_is_every_language() -> None:
+    for lang in LANGS:
+        assert "<caption>IQD</caption>" in render(lang=lang, title="IQD")
+
+
+def test_the_code_is_isolated_from_the_text_around_it() -> None:
+    for lang in LANGS:
+        assert "<small><bdi>USD</bdi></small>" in rows(render(lang=lang))["USD"]

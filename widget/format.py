@@ -1,9 +1,11 @@
-"""Number, date and digit formatting for the widget (Arabic locale, Baghdad time).
+"""Number, date and digit formatting for the widget (per language, Baghdad time).
 
 Every number shown by the widget goes through :func:`format_number`, which rounds for
 display only, never uses scientific notation and never turns a positive value into "0".
 Babel's ``numbering_system="arab"`` switches the separators to ``٬``/``٫`` but keeps the
-ASCII digits, so :func:`localize_digits` maps them afterwards (dates and times too).
+ASCII digits, so :func:`localize_digits` maps them afterwards (dates and times too); so
+does its Sorani (``ckb``) data. Dates use each language's CLDR long pattern and month
+names: the Iraqi ones for Arabic (شباط), the Sorani ones (شوبات) for ``ckb``.
 """
 
 from __future__ import annotations
@@ -11,18 +13,16 @@ from __future__ import annotations
 import decimal
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
-Digits = Literal["arab", "latn"]
+from widget.texts import Digits, Lang
 
-LOCALE = "ar_IQ"  # Iraqi month names (شباط, not فبراير), as readers in Iraq write them
+# Iraqi Arabic month names (شباط, not فبراير), as readers in Iraq write them; Sorani as in Iraq.
+LOCALES: dict[Lang, str] = {"ar": "ar_IQ", "ckb": "ckb_IQ", "en": "en"}
 BAGHDAD = ZoneInfo("Asia/Baghdad")
-DATE_PATTERN = "d MMMM y"
-DATETIME_PATTERN = "d MMMM y، h:mm a"
 
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # Wide enough that quantizing any realistic (or absurd) value never overflows.
@@ -64,12 +64,12 @@ def localize_digits(text: str, digits: Digits) -> str:
     return text.translate(_ARABIC_INDIC) if digits == "arab" else text
 
 
-def format_number(value: Decimal, digits: Digits) -> str:
+def format_number(value: Decimal, digits: Digits, lang: Lang = "ar") -> str:
     """A rate for display: grouped, rounded to :func:`display_decimals`, in ``digits``."""
     places = display_decimals(value)
     rounded = value.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
     pattern = "#,##0." + "#" * places if places else "#,##0"
-    text = format_decimal(rounded, format=pattern, locale=LOCALE, numbering_system=digits)
+    text = format_decimal(rounded, format=pattern, locale=LOCALES[lang], numbering_system=digits)
     return localize_digits(str(text), digits)
 
 
@@ -96,12 +96,16 @@ def parse_timestamp(value: object) -> datetime | None:
     return moment
 
 
-def format_day(day: date, digits: Digits) -> str:
-    """A publication date in Arabic, e.g. ``٢٦ فبراير ٢٠٢٦``."""
-    return localize_digits(str(format_date(day, DATE_PATTERN, locale=LOCALE)), digits)
+def format_day(day: date, digits: Digits, lang: Lang = "ar") -> str:
+    """A publication date in CLDR's long form, e.g. ``٢٦ شباط ٢٠٢٦``, ``٢٦ی شوباتی ٢٠٢٦``, ``February 26, 2026``."""
+    locale = LOCALES[lang]
+    return localize_digits(str(format_date(day, "long", locale=locale)), digits)
 
 
-def format_moment(moment: datetime, digits: Digits) -> str:
-    """A timestamp in Baghdad time, in Arabic, e.g. ``٢٩ نوفمبر ٢٠٢٦، ١٢:٣٠ م``."""
-    text = format_datetime(moment, DATETIME_PATTERN, tzinfo=BAGHDAD, locale=LOCALE)
-    return localize_digits(str(text), digits)
+def format_moment(moment: datetime, digits: Digits, lang: Lang = "ar") -> str:
+    """A timestamp in Baghdad time, joined as CLDR joins a long date and a short time."""
+    locale = LOCALES[lang]
+    day = format_date(moment.astimezone(BAGHDAD).date(), "long", locale=locale)
+    time = format_time(moment, "short", tzinfo=BAGHDAD, locale=locale)
+    text = str(get_datetime_format("long", locale)).replace("{1}", str(day)).replace("{0}", str(time))
+    return localize_digits(text, digits)

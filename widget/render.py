@@ -1,4 +1,4 @@
-"""Render the rates document as the self-contained Arabic widget page.
+"""Render the rates document as the self-contained widget page, in Arabic, Sorani or English.
 
 The page makes no external request: the stylesheet and the refresh script are inlined,
 and both are constant (themes are switched by ``html[data-theme]``, the refresh period
@@ -21,7 +21,6 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from widget.format import (
-    Digits,
     format_day,
     format_moment,
     format_number,
@@ -29,12 +28,13 @@ from widget.format import (
     parse_timestamp,
     positive_decimal,
 )
+from widget.names import currency_name
+from widget.texts import DIRECTION, LANGS, UNAVAILABLE, Digits, Lang, catalog, reason_code, text
 
 Theme = Literal["light", "dark", "auto"]
 Status = Literal["ok", "stale", "held", "unavailable"]
 
 STATUSES: frozenset[str] = frozenset({"ok", "stale", "held", "unavailable"})
-DEFAULT_REASON = "غير متاح"
 MIN_REFRESH_SECONDS = 10
 TREND_WIDTH = 60
 TREND_HEIGHT = 20
@@ -52,6 +52,7 @@ class WidgetOptions:
     theme: Theme
     digits: Digits
     trend: bool = False
+    lang: Lang = "ar"
 
 
 @dataclass(frozen=True)
@@ -148,11 +149,22 @@ def _trend(points: Sequence[tuple[str, Decimal]] | None) -> Trend | None:
     return Trend(path=path, css_class=css_class)
 
 
+def _reason(entry: Mapping[str, Any], lang: Lang) -> str:
+    """The reason code's wording in ``lang``; an unknown Arabic sentence only on an Arabic page."""
+    code = reason_code(entry.get("reason"))
+    if code is not None:
+        return text(code, lang)
+    given = _text(entry.get("reason"))
+    return given if given and lang == "ar" else text(UNAVAILABLE, lang)
+
+
 def _row(
     entry: Mapping[str, Any],
-    digits: Digits,
+    options: WidgetOptions,
+    names: Mapping[str, Mapping[Lang, str]],
     history: Sequence[tuple[str, Decimal]] | None,
 ) -> Row:
+    digits, lang = options.digits, options.lang
     code = _text(entry.get("code")) or "?"
     per = _per(entry.get("per"))
     rate = positive_decimal(entry.get("rate"))
@@ -167,25 +179,35 @@ def _row(
 
     def number(value: object) -> str | None:
         amount = positive_decimal(value)
-        return None if amount is None else format_number(amount * per, digits)
+        return None if amount is None else format_number(amount * per, digits, lang)
 
     available = status != "unavailable"
     published = parse_day(entry.get("published")) if available else None
     return Row(
         code=code,
-        name=_text(entry.get("name")) or code,
+        name=_name(entry, code, lang, names),
         status=status,
-        per=format_number(Decimal(per), digits) if available and per != 1 else None,
+        per=text("per", lang).format(n=format_number(Decimal(per), digits, lang)) if available and per != 1 else None,
         rate=number(rate) if available else None,
         buy=number(entry.get("buy")) if available else None,
         sell=number(entry.get("sell")) if available else None,
         change=_sign(entry.get("change")) if available else 0,
-        published=format_day(published, digits) if published else None,
+        published=format_day(published, digits, lang) if published else None,
         published_iso=published.isoformat() if published else None,
-        reason=None if available else (_text(entry.get("reason")) or DEFAULT_REASON),
+        reason=None if available else _reason(entry, lang),
         source=_text(entry.get("source")) if available else None,
         trend=_trend(history) if available and history is not None else None,
     )
+
+
+def _name(entry: Mapping[str, Any], code: str, lang: Lang, names: Mapping[str, Mapping[Lang, str]]) -> str:
+    """The config's name in ``lang``, else the document's (Arabic) name on an Arabic page, else CLDR's."""
+    configured = _text(names.get(code, {}).get(lang))
+    if configured:
+        return configured
+    if lang == "ar":
+        return _text(entry.get("name")) or code
+    return currency_name(code, lang)
 
 
 def _frame_ancestors(sources: Sequence[str]) -> str:
@@ -206,8 +228,18 @@ def _frame_ancestors(sources: Sequence[str]) -> str:
 class WidgetRenderer:
     """Renders the widget page; build once, render per document and options."""
 
-    def __init__(self, *, title: str, max_age_seconds: int) -> None:
-        self.title = _text(title) or "أسعار العملات مقابل الدينار العراقي"
+    def __init__(
+        self,
+        *,
+        title: str | Mapping[Lang, str] | None = None,
+        names: Mapping[str, Mapping[Lang, str]] | None = None,
+        max_age_seconds: int,
+    ) -> None:
+        # A plain string is the caption in every language, as in the config.
+        self.titles: Mapping[Lang, str] = (
+            {} if title is None else (dict.fromkeys(LANGS, title) if isinstance(title, str) else title)
+        )
+        self.names: Mapping[str, Mapping[Lang, str]] = names or {}
         self.refresh_seconds = max(int(max_age_seconds), MIN_REFRESH_SECONDS)
         self._env = Environment(
             loader=PackageLoader("widget", "templates"),
@@ -234,13 +266,17 @@ class WidgetRenderer:
             wanted = set(options.symbols)
             entries = [e for e in entries if e.get("code") in wanted]
         trends = history if options.trend and history is not None else None
-        rows = [_row(e, options.digits, trends.get(str(e.get("code"))) if trends else None) for e in entries]
+        rows = [_row(e, options, self.names, trends.get(str(e.get("code"))) if trends else None) for e in entries]
         show_buy_sell = any(r.buy or r.sell for r in rows)
         show_trend = any(r.trend for r in rows)
         sources = list(dict.fromkeys(r.source for r in rows if r.source))  # first-seen order, once each
         updated = parse_timestamp(document.get("updated_at"))
+        lang = options.lang
         return self._template.render(
-            title=self.title,
+            lang=lang,
+            dir=DIRECTION[lang],
+            t=catalog(lang),
+            title=self.title(lang),
             theme=options.theme,
             digits=options.digits,
             refresh=self.refresh_seconds,
@@ -252,10 +288,14 @@ class WidgetRenderer:
             columns=3 + 2 * show_buy_sell + show_trend,
             trend_width=TREND_WIDTH,
             trend_height=TREND_HEIGHT,
-            updated=format_moment(updated, options.digits) if updated else None,
+            updated=format_moment(updated, options.digits, lang) if updated else None,
             updated_iso=updated.isoformat().replace("+00:00", "Z") if updated else None,
             sources=sources,
         )
+
+    def title(self, lang: Lang) -> str:
+        """The configured caption in ``lang``, else the catalog's."""
+        return _text(self.titles.get(lang)) or text("title", lang)
 
     def content_security_policy(self, frame_ancestors: Sequence[str]) -> str:
         return "; ".join(

@@ -1,5 +1,5 @@
 /* IQD rates embed loader, one line per widget:
-   <script src="…/widget.js" data-symbols="USD,EUR" data-theme="dark" data-digits="latn" async></script>
+   <script src="…/widget.js" data-symbols="USD,EUR" data-lang="ckb" data-theme="dark" data-digits="latn" async></script>
    It inserts an iframe right after the script, sized by the height the widget posts. */
 (function () {
   "use strict";
@@ -24,7 +24,7 @@
 
     var origin = new URL(script.src).origin;
     var query = [];
-    ["symbols", "theme", "digits"].forEach(function (name) {
+    ["symbols", "lang", "theme", "digits"].forEach(function (name) {
       var value = script.getAttribute("data-" + name);
       if (value) query.push(name + "=" + encodeURIComponent(value.replace(/\s+/g, "")).replace(/%2C/gi, ","));
     });
@@ -32,13 +32,19 @@
     var frame = doc.createElement("iframe");
     // …/widget.js -> …/widget, on the loader's own origin (a path prefix is kept).
     frame.src = script.src.replace(/\.js(?:[?#].*)?$/, "") + (query.length ? "?" + query.join("&") : "");
-    frame.title = "أسعار صرف العملات مقابل الدينار العراقي";
+    // Accessible name per language (widget/texts.py frame_title).
+    var titles = {
+      ar: "أسعار صرف العملات مقابل الدينار العراقي",
+      ckb: "نرخی دراوەکان بە دیناری عێراقی",
+      en: "Exchange rates in Iraqi dinars"
+    };
+    frame.title = titles[script.getAttribute("data-lang")] || titles.ar;
     frame.setAttribute("loading", "lazy");
     frame.setAttribute("scrolling", "no");
     frame.setAttribute("frameborder", "0");
     frame.setAttribute("sandbox", "allow-scripts allow-same-origin");
-    // Hidden with visibility (not display:none) so lazy loading still loads it; it only
-    // shows once the widget has posted its height, so a dead service leaves nothing.
+    // Hidden by visibility (display:none stops lazy loading) until the widget posts its
+    // height, so a dead service leaves nothing.
     frame.style.cssText = "display:block;width:100%;height:0;border:0;visibility:hidden";
 
     window.addEventListener("message", function (event) {
