@@ -1,10 +1,12 @@
 """Sorani (Central Kurdish, ``ckb``) names of currencies, shipped with the product.
 
-CLDR's ``ckb`` data has no name for USD, SYP or XDR, and every currency name it does have
-is marked ``draft="unconfirmed"`` (common/main/ckb.xml, read at unicode-org/cldr commit
+CLDR's ``ckb`` data has no name for USD or SYP, and every currency name it does have is
+marked ``draft="unconfirmed"`` (common/main/ckb.xml, read at unicode-org/cldr commit
 0088591; Babel 2.19 ships the same names from CLDR 49). This table covers every code of
-the bundled config.yaml and every code the CBI's workbook quotes, and says where each
-name comes from. Codes not listed fall back to CLDR's ``ckb`` name (Babel), else the code.
+the bundled config.yaml and every code the CBI's workbook quotes (its SDR column is
+not read as a currency), and says where each name comes from: CLDR's draft, or the
+usage of Kurdish-language (Sorani) news pages where CLDR has none. Codes not listed fall
+back to CLDR's ``ckb`` name (Babel), else to the code itself.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 CLDR_DRAFT = 'CLDR ckb.xml, draft="unconfirmed"'
-# Kurdish-language pages that write the name (found with the search tool; 2020-2023 articles).
-KURDSAT_USD = (
-    "usage: kurdsatnews.com/news.aspx?id=17674 (2022-11-03, 'دۆلاری ئەمریکی بەرامبەر بە دیناری عێراقی'); "
-    "sulcci.com (Sulaimani Chamber of Commerce, on the CBI's airport dollar sales, 2023)"
+# Sorani pages that write the name, found with the search tool.
+USD_USAGE = (
+    "usage: kurdistan24.net/ckb/story/893130 (2026-02-10, the CBI governor on 'دۆلاری ئەمریکی'); "
+    "kurdsatnews.com/news.aspx?id=17674 (2022-11-03, 'دۆلاری ئەمریکی بەرامبەر بە دیناری عێراقی'); "
+    "ku.964media.com/60121 (2023-05-17)"
 )
+SYP_USAGE = "usage: kurdistan24.net/ckb/story/883767 (2025-12-27, 'نرخی لیرەی سووری', on Syria's new pound)"
 
 # code: (Sorani name, where it comes from)
 CKB_TABLE: Mapping[str, tuple[str, str]] = {
-    "USD": ("دۆلاری ئەمریکی", KURDSAT_USD),  # CLDR ckb has no USD name
+    "USD": ("دۆلاری ئەمریکی", USD_USAGE),  # CLDR ckb has no USD name
+    "SYP": ("لیرەی سووری", SYP_USAGE),  # nor a SYP name
     "EUR": ("یورۆ", CLDR_DRAFT),
     "GBP": ("پاوەنی بەریتانی", CLDR_DRAFT),
     "TRY": ("لیرەی تورکیا", CLDR_DRAFT),

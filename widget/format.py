@@ -23,6 +23,8 @@ from widget.texts import Digits, Lang
 # Iraqi Arabic month names (شباط, not فبراير), as readers in Iraq write them; Sorani as in Iraq.
 LOCALES: dict[Lang, str] = {"ar": "ar_IQ", "ckb": "ckb_IQ", "en": "en"}
 BAGHDAD = ZoneInfo("Asia/Baghdad")
+# CLDR's long dates spell the month out; English's medium one ("Nov 29, 2026") keeps a row to one line.
+DATE_LENGTH: dict[Lang, str] = {"ar": "long", "ckb": "long", "en": "medium"}
 
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # Wide enough that quantizing any realistic (or absurd) value never overflows.
@@ -97,15 +99,15 @@ def parse_timestamp(value: object) -> datetime | None:
 
 
 def format_day(day: date, digits: Digits, lang: Lang = "ar") -> str:
-    """A publication date in CLDR's long form, e.g. ``٢٦ شباط ٢٠٢٦``, ``٢٦ی شوباتی ٢٠٢٦``, ``February 26, 2026``."""
+    """A publication date as CLDR writes it, e.g. ``٢٦ شباط ٢٠٢٦``, ``٢٦ی شوباتی ٢٠٢٦``, ``Feb 26, 2026``."""
     locale = LOCALES[lang]
-    return localize_digits(str(format_date(day, "long", locale=locale)), digits)
+    return localize_digits(str(format_date(day, DATE_LENGTH[lang], locale=locale)), digits)
 
 
 def format_moment(moment: datetime, digits: Digits, lang: Lang = "ar") -> str:
-    """A timestamp in Baghdad time, joined as CLDR joins a long date and a short time."""
+    """A timestamp in Baghdad time: the date as in :func:`format_day`, a short time, joined as CLDR joins them."""
     locale = LOCALES[lang]
-    day = format_date(moment.astimezone(BAGHDAD).date(), "long", locale=locale)
+    day = format_date(moment.astimezone(BAGHDAD).date(), DATE_LENGTH[lang], locale=locale)
     time = format_time(moment, "short", tzinfo=BAGHDAD, locale=locale)
     text = str(get_datetime_format("long", locale)).replace("{1}", str(day)).replace("{0}", str(time))
     return localize_digits(text, digits)
