@@ -151,8 +151,9 @@ def _paths() -> Json:
                 "getWidget",
                 "widget",
                 "The widget page",
-                "A complete right-to-left HTML page, one row per currency; frame it or use `/widget.js`.",
-                ["symbols", "theme", "digits", "trend"],
+                "A complete HTML page, one row per currency, in Arabic or Sorani (right to left) or English "
+                "(left to right); frame it or use `/widget.js`.",
+                ["symbols", "lang", "theme", "digits", "trend"],
                 {"200": _page("text/html", "The widget."), **_cached_errors(400, 503)},
             )
         ),
@@ -294,7 +295,7 @@ def _responses() -> Json:
         },
         "BadRequest": _error_response(
             "A query parameter is malformed or out of range: `bad_symbol`, `bad_days`, `bad_theme`, "
-            "`bad_digits`, `bad_trend`."
+            "`bad_digits`, `bad_trend`, `bad_lang`."
         ),
         "NotFound": _error_response("The currency is not configured: `unknown_currency`."),
         "NotReady": _error_response("No rates document yet (no stored data, first fetch not done): `not_ready`."),
@@ -499,7 +500,16 @@ def _parameters(config: Config) -> Json:
             "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30},
         },
         "theme": _enum_query("theme", ["light", "dark", "auto"], config.widget.theme, "bad_theme"),
-        "digits": _enum_query("digits", ["arab", "latn"], config.widget.digits, "bad_digits"),
+        "lang": _enum_query(
+            "lang", ["ar", "ckb", "en"], config.widget.lang, "bad_lang", "Arabic, Central Kurdish (Sorani) or English."
+        ),
+        "digits": _enum_query(
+            "digits",
+            ["arab", "latn"],
+            config.widget.digits,
+            "bad_digits",
+            "Default: `widget.digits` in Arabic, `arab` in Sorani, `latn` in English.",
+        ),
         "trend": _enum_query("trend", ["0", "1"], "0", "bad_trend", "1 draws a small trend line per row."),
         "IfNoneMatch": {
             "name": "If-None-Match",
