@@ -11,13 +11,19 @@ To add a route:
 
 1. register it in ``rates/web.py`` as usual (GET, plus the per-path OPTIONS preflight);
 2. add its path item to :func:`_paths`, e.g.
-   ``"/api/v1/gold": _item(_op("gold", "Gold prices", ..., {"200": _data("Gold", "...")}))``,
-   using the path exactly as aiohttp spells it (parameter names may differ; the test compares
-   templates) and declaring every status it can answer, errors included (``_error(...)``);
-3. describe its body under ``_schemas()`` (``additionalProperties: false``: a field the
-   handler adds without documenting it here fails the schemathesis run) and its query
-   parameters under ``_parameters()``, with patterns and ranges;
-4. document it for people in ``docs/api.md``.
+   ``"/api/v1/gold": _item(_op("getGold", "rates", "Gold", "...", [], {"200": _data("Gold", "..."),
+   **_cached_errors(404, 503)}))``. Write the path as clients call it: parameter names may
+   differ from aiohttp's, and one route may serve several documented paths (the tests resolve
+   each documented path through the app's router). Declare every status it can answer,
+   errors included, each with its body's schema;
+3. describe its body in :func:`_schemas` (``additionalProperties: false``: a field the
+   handler sends without it being documented here fails the schemathesis run) and its
+   parameters in :func:`_parameters`, with patterns, ranges and, for path parameters,
+   examples (the tests fill paths with them);
+4. document it for people in ``docs/api.md`` (``tests/test_docs.py`` checks every path and
+   query parameter is mentioned there).
+
+The compatibility endpoints are described in :mod:`rates.openapi_compat`, with these builders.
 """
 
 from __future__ import annotations
@@ -183,7 +189,8 @@ def _paths() -> Json:
 
 
 def _item(get: Json, *, path_params: list[str] | None = None) -> Json:
-    item: Json = {"get": get, "options": _preflight_op(get["operationId"])}
+    """A path item: its GET and the CORS preflight every path answers."""
+    item: Json = {"get": get, "options": _preflight_op(get["operationId"], templated=bool(path_params))}
     if path_params:
         item["parameters"] = [_param_ref(name) for name in path_params]
     return item
@@ -232,20 +239,24 @@ def _metrics_op() -> Json:
     }
 
 
-def _preflight_op(operation_id: str) -> Json:
+def _preflight_op(operation_id: str, *, templated: bool = False) -> Json:
+    """``OPTIONS``: 204 with the CORS grant; 404 when a path parameter does not fit its route."""
+    responses: Json = {
+        "204": {
+            "description": "The methods and headers a cross-origin request may use.",
+            "headers": _header_refs(
+                "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"
+            ),
+        }
+    }
+    if templated:
+        responses["404"] = _error_response("No such path (a parameter does not fit the route): `not_found`.")
     return {
         "operationId": operation_id + "Preflight",
         "tags": ["status"],
         "summary": "CORS preflight",
         "description": "Answers a browser's preflight for a cross-origin GET.",
-        "responses": {
-            "204": {
-                "description": "The methods and headers a cross-origin request may use.",
-                "headers": _header_refs(
-                    "Access-Control-Allow-Methods", "Access-Control-Allow-Headers", "Access-Control-Max-Age"
-                ),
-            }
-        },
+        "responses": responses,
     }
 
 
