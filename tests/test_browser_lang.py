@@ -7,6 +7,7 @@ first column stands on screen (right in right-to-left pages, left in English), t
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -44,7 +45,10 @@ LAYOUT = """() => {
   });
   const usd = document.querySelector('tr[data-code=USD] .r b');
   const code = document.querySelector('tr[data-code=USD] bdi');
-  return {lang: h.lang, dir: h.dir, direction: getComputedStyle(h).direction, rows,
+  // Each credited source outside the table, in the order of the document.
+  const credits = [...document.querySelectorAll('#w bdi')].filter(b => !b.closest('table'))
+    .map(b => { const r = b.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top}; });
+  return {lang: h.lang, dir: h.dir, direction: getComputedStyle(h).direction, rows, credits,
           usd: usd && usd.textContent, codeDirection: code && getComputedStyle(code).direction,
           caption: document.querySelector('caption').textContent, text: document.body.innerText};
 }"""
@@ -69,6 +73,11 @@ async def test_language_and_theme(browser: Any, bundled_config: Config, lang: st
                 assert rights == sorted(rights, reverse=True), row
             else:
                 assert lefts == sorted(lefts), row
+        credits = facts["credits"]
+        same_line = [(a, b) for a, b in itertools.pairwise(credits) if a["top"] == b["top"]]
+        assert same_line, credits
+        for before, after in same_line:  # a list of sources reads in the page's direction, Latin names too
+            assert (after["right"] <= before["left"]) if direction == "rtl" else (after["left"] >= before["right"])
         if lang == "ckb":
             assert not ARABIC_ONLY.search(facts["text"]), ARABIC_ONLY.findall(facts["text"])
             assert "دۆلاری ئەمریکی" in facts["text"] and "شوباتی" in facts["text"]
