@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from rates.errors import ConfigError, ConfigProblem
 from rates.sources import REGISTRY, SourceSettings
@@ -45,7 +45,8 @@ class _Strict(BaseModel):
 class Currency(_Strict):
     code: Code
     name: LocalName | None = None
-    per: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    # strict: YAML's `true` is not the number 1.
+    per: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = 1
     sources: list[SourceId] | None = None
 
 
@@ -62,13 +63,28 @@ class Policy(_Strict):
 class Storage(_Strict):
     dir: Path = Path("var/rates")
 
+    @field_validator("dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a folder: an empty dir would put the store beside the config file")
+        return value
+
 
 class Server(_Strict):
     host: str = "127.0.0.1"
-    port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    port: Annotated[int, Field(strict=True, ge=0, le=65535)] = 8080
     cors_origins: list[str] = ["*"]
     frame_ancestors: list[str] = ["*"]
     max_age: Duration = timedelta(seconds=60)
+
+    @field_validator("host")
+    @classmethod
+    def _host_named(cls, value: str) -> str:
+        if not value.strip():
+            # aiohttp would listen on every interface; whoever means that writes 0.0.0.0 or ::.
+            raise ValueError("must name an address, e.g. 127.0.0.1 (write 0.0.0.0 or :: for every interface)")
+        return value
 
 
 class Widget(_Strict):
@@ -105,6 +121,10 @@ class Config(_Strict):
         return [c.code for c in self.currencies]
 
 
+# A real config is a few kilobytes; this bounds what a mistaken or hostile file can cost.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def config_path(explicit: str | os.PathLike[str] | None) -> Path:
     """``-c PATH``, else ``$RATES_CONFIG``, else ``./config.yaml``."""
     return Path(explicit or os.environ.get("RATES_CONFIG") or "config.yaml")
@@ -114,8 +134,12 @@ def load_config(path: str | os.PathLike[str]) -> Config:
     """Read and validate ``path``; raise :class:`ConfigError` listing every problem."""
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+        if len(raw) > MAX_CONFIG_BYTES:
+            raise ConfigError([ConfigProblem(str(file), 1, "", f"the file is larger than {MAX_CONFIG_BYTES} bytes")])
+        text = raw.decode("utf-8")
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8, or a NUL in the path itself
         raise ConfigError([ConfigProblem(str(file), 1, "", f"cannot read the file ({exc})")]) from None
     return parse_config(text, file)
 
@@ -125,12 +149,20 @@ def parse_config(text: str, file: Path) -> Config:
         doc = LinedYaml(text)
     except YamlSyntaxError as exc:
         raise ConfigError([ConfigProblem(str(file), exc.line, "", exc.message)]) from None
-    problems = _Checker(doc, file).problems()
+    checker = _Checker(doc, file)
+    problems = checker.problems()
     if problems:
         raise ConfigError(problems)
-    config = _build(doc.data, file)
+    try:
+        config = _build(doc.data, file)
+    except ValidationError as exc:  # the checker missed something: still lines, never a traceback
+        raise ConfigError(list(checker.pydantic(exc, ()))) from None
     storage_dir = config.storage.dir if config.storage.dir.is_absolute() else file.parent / config.storage.dir
-    return config.model_copy(update={"storage": Storage(dir=storage_dir.resolve())})
+    try:
+        resolved = storage_dir.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, say
+        raise ConfigError([checker.problem(("storage", "dir"), f"cannot resolve the folder ({exc})")]) from None
+    return config.model_copy(update={"storage": Storage(dir=resolved)})
 
 
 def _build(data: dict[str, Any], file: Path) -> Config:
@@ -148,28 +180,29 @@ class _Checker:
     def problems(self) -> list[ConfigProblem]:
         data = self.doc.data
         if not isinstance(data, dict):
-            return [self._problem((), "the file must be a mapping with at least 'currencies' and 'sources'")]
+            return [self.problem((), "the file must be a mapping with at least 'currencies' and 'sources'")]
         found = [
-            self._problem(path, f"duplicate key (first at line {self.doc.line_of(path)})", line)
+            self.problem(path, f"duplicate key (first at line {self.doc.line_of(path)})", line)
             for path, line in self.doc.duplicates
         ]
+        found += [self.problem(path, "contains a NUL character") for path in _nul_paths(data, ())]
         found += self._top_level(data)
         found += self._sources(data.get("sources"))
         found += self._cross_references(data)
         return found
 
-    def _problem(self, path: YamlPath, message: str, line: int | None = None) -> ConfigProblem:
+    def problem(self, path: YamlPath, message: str, line: int | None = None) -> ConfigProblem:
         return ConfigProblem(self.file, line or self.doc.line_of(path), dotted(path), message)
 
-    def _pydantic(self, error: ValidationError, prefix: YamlPath) -> Iterator[ConfigProblem]:
+    def pydantic(self, error: ValidationError, prefix: YamlPath) -> Iterator[ConfigProblem]:
         for item in error.errors():
             loc = item["loc"]
             if loc and loc[-1] == "[key]":  # a map key that is not a language: point at the key
                 path = (*prefix, *loc[:-1])
                 languages = ", ".join(LANGS)
-                yield self._problem(path, f"unknown language {str(loc[-2])!r}; languages: {languages}")
+                yield self.problem(path, f"unknown language {str(loc[-2])!r}; languages: {languages}")
                 continue
-            yield self._problem((*prefix, *loc), _message(item))
+            yield self.problem((*prefix, *loc), _message(item))
 
     def _top_level(self, data: dict[str, Any]) -> list[ConfigProblem]:
         # Sources are checked per kind below; a placeholder keeps the rest of the model whole.
@@ -178,12 +211,12 @@ class _Checker:
             if isinstance(data.get("sources"), list) and data["sources"]
             else data
         )
-        found = [self._problem((key,), "unknown key") for key in _NOT_KEYS if key in data]
+        found = [self.problem((key,), "unknown key") for key in _NOT_KEYS if key in data]
         shallow = {key: value for key, value in shallow.items() if key not in _NOT_KEYS}
         try:
             Config.model_validate(shallow)
         except ValidationError as exc:
-            found += [p for p in self._pydantic(exc, ()) if not p.path.startswith("sources[")]
+            found += [p for p in self.pydantic(exc, ()) if not p.path.startswith("sources[")]
         return found
 
     def _sources(self, sources: Any) -> list[ConfigProblem]:
@@ -194,24 +227,24 @@ class _Checker:
         for index, entry in enumerate(sources):
             path: YamlPath = ("sources", index)
             if not isinstance(entry, dict):
-                found.append(self._problem(path, "a source must be a mapping with 'id' and 'kind'"))
+                found.append(self.problem(path, "a source must be a mapping with 'id' and 'kind'"))
                 continue
             kind = entry.get("kind")
             if not isinstance(kind, str) or kind not in REGISTRY:
                 known = ", ".join(sorted(REGISTRY))
                 message = "required" if kind is None else f"unknown kind {kind!r}; known kinds: {known}"
-                found.append(self._problem((*path, "kind"), message))
+                found.append(self.problem((*path, "kind"), message))
                 found += self._common_keys(entry, path)
             else:
                 try:
                     REGISTRY[kind].Settings.model_validate(entry)
                 except ValidationError as exc:
-                    found += self._pydantic(exc, path)
+                    found += self.pydantic(exc, path)
             source_id = entry.get("id")
             if isinstance(source_id, str):
                 if source_id in first_line:
                     found.append(
-                        self._problem(
+                        self.problem(
                             (*path, "id"), f"duplicate source id {source_id!r} (first at line {first_line[source_id]})"
                         )
                     )
@@ -224,7 +257,7 @@ class _Checker:
         try:
             SourceSettings.model_validate({"id": entry.get("id"), "kind": "any"})
         except ValidationError as exc:
-            return list(self._pydantic(exc, path))
+            return list(self.pydantic(exc, path))
         return []
 
     def _cross_references(self, data: dict[str, Any]) -> list[ConfigProblem]:
@@ -238,14 +271,25 @@ class _Checker:
                 continue
             code = normalize_code(entry.get("code"))
             if isinstance(code, str) and code in seen:
-                found.append(self._problem(("currencies", index), f"duplicate currency {code}"))
+                found.append(self.problem(("currencies", index), f"duplicate currency {code}"))
             seen.add(code if isinstance(code, str) else "")
             for pos, source_id in enumerate(_items(entry.get("sources"))):
                 if isinstance(source_id, str) and source_id not in ids:
-                    found.append(
-                        self._problem(("currencies", index, "sources", pos), f"no source has id {source_id!r}")
-                    )
+                    found.append(self.problem(("currencies", index, "sources", pos), f"no source has id {source_id!r}"))
         return found
+
+
+def _nul_paths(value: Any, path: YamlPath) -> Iterator[YamlPath]:
+    """Where a string (key or value) carries a NUL, which no path, host or name may hold."""
+    if isinstance(value, str) and "\0" in value:
+        yield path
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _nul_paths(key, (*path, str(key)))
+            yield from _nul_paths(item, (*path, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _nul_paths(item, (*path, index))
 
 
 def _items(value: Any) -> list[Any]:
@@ -268,5 +312,9 @@ def _message(item: Any) -> str:
         return "the only base supported is IQD"
     if item["type"] in _MESSAGES:
         return str(_MESSAGES[item["type"]])
+    if item["type"].startswith("date_"):
+        return "not a real date: write YYYY-MM-DD, e.g. 2023-02-08"
+    if item["type"] in ("int_type", "int_parsing", "int_from_float") and isinstance(item.get("input"), bool | str):
+        return "expected a whole number" + (", not true or false" if isinstance(item["input"], bool) else "")
     message = str(item["msg"])
     return message.removeprefix("Value error, ")

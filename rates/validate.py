@@ -1,15 +1,56 @@
-"""Rules a quote must pass before it is accepted: each returns None or a reason."""
+"""Rules a quote must pass before it is accepted: each returns None or a reason.
+
+Magnitudes. A quote is units of a currency per one unit of its reference (IQD per unit
+when the reference is the dinar). Real quotes today span about 10⁻⁴ (troy ounces of gold
+per dollar) to 10⁷ (IQD per ounce of gold); the Iranian rial at the market is about 10⁶
+per dollar. ``MIN_QUOTE``..``MAX_QUOTE`` (10⁻¹²..10¹²) leaves five orders of magnitude of
+room on each side for hyperinflation or a new metal, so no real quote is refused; and
+what it refuses (``1E-999999``, ``1e300``) is never a rate but a broken feed, whose
+crosses (a quotient of two quotes, at most 10²⁴) would overflow or lose every digit.
+
+Dates. A publication date is a real day from ``EARLIEST`` (1990-01-01: no source we read
+publishes older rates, and the dinar's current regime is younger) to today in Baghdad;
+an earlier year is a typo or a broken timestamp, a later day is not published yet.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from rates.models import Quote
 
 Rule = Callable[[Quote, date], str | None]
+
+MIN_QUOTE = Decimal("1e-12")
+MAX_QUOTE = Decimal("1e12")
+EARLIEST = date(1990, 1, 1)
+_BAGHDAD = ZoneInfo("Asia/Baghdad")
+
+
+def baghdad_today() -> date:
+    """The day against which a config's dates are judged (the service's own day)."""
+    return datetime.now(_BAGHDAD).date()
+
+
+def magnitude_problem(number: Decimal) -> str | None:
+    """Why a finite positive number cannot be a quote, or None."""
+    if MIN_QUOTE <= number <= MAX_QUOTE:
+        return None
+    shown = f"{number:.3E}" if number.adjusted() < -6 or number.adjusted() > 15 else str(number)
+    return f"out of range ({shown}; a quote lies between 1E-12 and 1E+12)"
+
+
+def date_problem(day: date, today: date) -> str | None:
+    """Why ``day`` cannot be a publication date seen on ``today`` (Baghdad), or None."""
+    if day > today:
+        return f"dated in the future ({day.isoformat()})"
+    if day < EARLIEST:
+        return f"dated before {EARLIEST.year} ({day.isoformat()})"
+    return None
 
 
 def _is_number(quote: Quote, today: date) -> str | None:
@@ -24,13 +65,16 @@ def _is_positive(quote: Quote, today: date) -> str | None:
     return "negative" if any(n < 0 for n in numbers) else None
 
 
-def _not_future(quote: Quote, today: date) -> str | None:
-    if quote.published is not None and quote.published > today:
-        return f"dated in the future ({quote.published.isoformat()})"
-    return None
+def _in_range(quote: Quote, today: date) -> str | None:
+    numbers = [n for n in (quote.value, quote.buy, quote.sell) if n is not None]
+    return next((p for n in numbers if (p := magnitude_problem(n)) is not None), None)
 
 
-RULES: tuple[Rule, ...] = (_is_number, _is_positive, _not_future)
+def _real_date(quote: Quote, today: date) -> str | None:
+    return None if quote.published is None else date_problem(quote.published, today)
+
+
+RULES: tuple[Rule, ...] = (_is_number, _is_positive, _in_range, _real_date)
 
 
 @dataclass(frozen=True)

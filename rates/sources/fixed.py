@@ -6,13 +6,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from rates.fetch import Fetcher
 from rates.models import Quote, QuoteSet
 from rates.sources.base import CurrencyCode, Source, SourceSettings, normalize_code
+from rates.validate import baghdad_today, date_problem, magnitude_problem
 
-Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+def _sane(number: Decimal) -> Decimal:
+    problem = magnitude_problem(number)
+    if problem is not None:
+        raise ValueError(problem)
+    return number
+
+
+# The same bounds a fetched quote must pass (rates/validate.py), checked when the config is read.
+Positive = Annotated[Decimal, Field(gt=0, allow_inf_nan=False), AfterValidator(_sane)]
 
 
 class FixedRate(BaseModel):
@@ -37,6 +47,14 @@ class FixedSettings(SourceSettings):
     rates: dict[
         Annotated[CurrencyCode, BeforeValidator(normalize_code)], Annotated[FixedRate, BeforeValidator(_rate_entry)]
     ] = Field(min_length=1)
+
+    @field_validator("published")
+    @classmethod
+    def _real_day(cls, day: date) -> date:
+        problem = date_problem(day, baghdad_today())
+        if problem is not None:
+            raise ValueError(f"{problem}: a decree's date is from 1990 to today")
+        return day
 
 
 class FixedSource(Source[FixedSettings]):
