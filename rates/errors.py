@@ -7,12 +7,15 @@
     │   └── ParseError   the payload is not what the source's kind expects
     └── StoreError       the diskcache store cannot be read or written
 
-Each error's ``str()`` is one sentence fit for an admin's log or a user's screen.
+Each error's ``str()`` is one sentence fit for an admin's log or a user's screen, with
+every URL in it redacted (no userinfo, query or fragment: that is where keys ride).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from rates.redact import redact
 
 
 class RatesError(Exception):
@@ -30,7 +33,7 @@ class ConfigProblem:
 
     def __str__(self) -> str:
         location = f"{self.path}: " if self.path else ""
-        return f"{self.file}:{self.line}: {location}{self.message}"
+        return f"{self.file}:{self.line}: {location}{redact(self.message)}"
 
 
 class ConfigError(RatesError):
@@ -42,11 +45,15 @@ class ConfigError(RatesError):
         return [str(p) for p in self.problems]
 
 
+MAX_REASON = 300
+
+
 class SourceError(RatesError):
     def __init__(self, source_id: str, reason: str) -> None:
         self.source_id = source_id
-        self.reason = reason
-        super().__init__(f"{source_id}: {reason}")
+        # Reasons quote URLs and foreign messages: cut to one line and redacted here, once.
+        self.reason = redact(" ".join(reason.split()))[:MAX_REASON]
+        super().__init__(f"{source_id}: {self.reason}")
 
 
 class FetchError(SourceError):

@@ -2,7 +2,7 @@
 
 One shared ``aiohttp.ClientSession``; per request the source's timeout, a body cap,
 and conditional headers so an unchanged upstream costs a 304. Every failure becomes a
-:class:`FetchError` with a one-line reason.
+:class:`FetchError` with a one-line reason, its URLs redacted (see :mod:`rates.redact`).
 """
 
 from __future__ import annotations
@@ -59,8 +59,9 @@ class Fetcher:
                 return await self._get(source_id, url, seconds)
         except TimeoutError:
             raise FetchError(source_id, f"no complete answer from {url} within {seconds:g}s") from None
-        except aiohttp.ClientError as exc:
-            reason = str(exc) or type(exc).__name__
+        except (aiohttp.ClientError, OSError, ValueError, LookupError) as exc:
+            # ValueError: a URL yarl or IDNA cannot encode; LookupError: an unknown codec or charset.
+            reason = " ".join(str(exc).split()) or type(exc).__name__
             raise FetchError(source_id, f"cannot fetch {url}: {reason}") from None
 
     async def _get(self, source_id: str, url: str, seconds: float) -> bytes:

@@ -124,8 +124,11 @@ async def _sources(request: web.Request) -> web.StreamResponse:
 
 
 async def _config(request: web.Request) -> web.StreamResponse:
+    """The config file by its name only: where it sits on disk is the admin's business, not a reader's."""
     status = request.app[SERVICE].config_status
-    return status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
+    folder = f"{status.path}:"
+    errors = [status.path.name + ":" + e.removeprefix(folder) if e.startswith(folder) else e for e in status.errors]
+    return status_json({"path": status.path.name, "loaded_at": iso_time(status.loaded_at), "errors": errors})
 
 
 async def _openapi(request: web.Request) -> web.StreamResponse:

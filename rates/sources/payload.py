@@ -27,6 +27,8 @@ def load_json(payload: bytes, fail: Fail) -> Any:
         return json.loads(text, parse_float=Decimal, parse_int=Decimal)
     except ValueError as exc:
         _raise(fail, f"the payload is not valid JSON ({exc})")
+    except RecursionError:
+        _raise(fail, "the payload's JSON is nested too deep to be a table of rates")
 
 
 def to_decimal(value: Any) -> Decimal | None:
@@ -67,7 +69,10 @@ def unix_date(value: Any, fail: Fail, field: str) -> date:
     number = to_decimal(value)
     if number is None or not number.is_finite():
         _raise(fail, f"'{field}' is missing or not a timestamp")
-    return datetime.fromtimestamp(int(number), tz=UTC).date()
+    try:
+        return datetime.fromtimestamp(int(number), tz=UTC).date()
+    except (ValueError, OverflowError, OSError):  # beyond what a date can hold: 1e12, -1e20
+        _raise(fail, f"'{field}' is not a timestamp of a real day")
 
 
 def iso_date(value: Any, fail: Fail, field: str) -> date:
