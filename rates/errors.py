@@ -5,7 +5,8 @@
     ├── SourceError      one source could not give quotes (carries the source id)
     │   ├── FetchError   the request failed: network, status, timeout, size cap
     │   └── ParseError   the payload is not what the source's kind expects
-    └── StoreError       the diskcache store cannot be read or written
+    ├── StoreError       the diskcache store cannot be read or written
+    └── ListenError      ``rates serve`` cannot listen where it was asked to
 
 Each error's ``str()`` is one sentence fit for an admin's log or a user's screen, with
 every URL in it redacted (no userinfo, query or fragment: that is where keys ride).
@@ -66,3 +67,7 @@ class ParseError(SourceError):
 
 class StoreError(RatesError):
     """The store could not be read or written."""
+
+
+class ListenError(RatesError):
+    """The port is taken, or the address is not one of this machine's."""

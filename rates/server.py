@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import os
 import signal
 from pathlib import Path
 
@@ -11,10 +13,12 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from rates.config import Config
+from rates.errors import ListenError
 from rates.web import SERVICE, create_app
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5
+_CANNOT_LISTEN = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 
 
 def serve(path: Path, config: Config, *, host: str | None = None, port: int | None = None) -> int:
@@ -25,10 +29,21 @@ def serve(path: Path, config: Config, *, host: str | None = None, port: int | No
     app.on_startup.append(_on_sighup_reload)
     host = host or config.server.host
     port = config.server.port if port is None else port
-    log.info("serving on http://%s:%d (config %s)", host, port, path)
-    web.run_app(
-        app, host=host, port=port, shutdown_timeout=SHUTDOWN_SECONDS, print=None, handle_signals=True, access_log=None
-    )
+    log.info("starting on http://%s:%d (config %s)", host, port, path)
+    try:
+        web.run_app(
+            app,
+            host=host,
+            port=port,
+            shutdown_timeout=SHUTDOWN_SECONDS,
+            print=None,
+            handle_signals=True,
+            access_log=None,
+        )
+    except OSError as exc:
+        if exc.errno in _CANNOT_LISTEN:  # the port is taken, or the address is not this machine's
+            raise ListenError(f"cannot listen on {host}:{port} ({os.strerror(exc.errno)})") from None
+        raise
     log.info("stopped cleanly")
     return 0
 

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from rates.config import Config
 from rates.document import iso_time
+from rates.http_log import ParserErrorLog
 from rates.publish import Body, Published, default_digits
 from rates.refresh import BAGHDAD
 from rates.responses import add_cors, cached, compress_dynamic, error_response, status_json
@@ -23,9 +24,12 @@ from widget.render import Theme, WidgetOptions
 from widget.texts import LANGS, Digits, Lang
 
 SERVICE = web.AppKey("service", Service)
+# Names the product, not the Python and aiohttp versions a scanner would look up.
+SERVER = "iqd-rates"
 MAX_SYMBOLS = 64
 MAX_QUERY = 512
-_CODE = re.compile(r"^[A-Z]{3}$")
+# ASCII letters only, matched before upper-casing: "uſd".upper() is "USD" (the long s folds to S).
+_CODE = re.compile(r"^[A-Za-z]{3}$")
 _DAYS = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only: str.isdigit() also takes '²' and '٣'
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -44,7 +48,7 @@ def create_app(config: Config) -> web.Application:
     app = web.Application(
         middlewares=[_headers_and_errors],
         client_max_size=64 * 1024,
-        handler_args={"max_line_size": 8190, "max_field_size": 8190},
+        handler_args={"max_line_size": 8190, "max_field_size": 8190, "logger": ParserErrorLog()},
     )
     service = Service(config)
     app[SERVICE] = service
@@ -96,10 +100,10 @@ async def _rates(request: web.Request) -> web.StreamResponse:
 
 
 async def _rate(request: web.Request) -> web.StreamResponse:
-    code = request.match_info["code"].upper()
-    body = _published(request).entries.get(code)
+    raw = request.match_info["code"]
+    body = _published(request).entries.get(_code(raw) or "")
     if body is None:
-        raise _unknown_currency(code)
+        raise _unknown_currency(raw)
     return _prepared(request, body)
 
 
@@ -109,9 +113,10 @@ def _unknown_currency(code: str) -> ApiError:
 
 async def _history(request: web.Request) -> web.StreamResponse:
     published = _published(request)
-    code = request.match_info["code"].upper()
+    raw = request.match_info["code"]
+    code = _code(raw) or ""
     if code not in published.entries:
-        raise _unknown_currency(code)
+        raise _unknown_currency(raw)
     raw = request.query.get("days", "30")
     if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
@@ -124,11 +129,8 @@ async def _sources(request: web.Request) -> web.StreamResponse:
 
 
 async def _config(request: web.Request) -> web.StreamResponse:
-    """The config file by its name only: where it sits on disk is the admin's business, not a reader's."""
     status = request.app[SERVICE].config_status
-    folder = f"{status.path}:"
-    errors = [status.path.name + ":" + e.removeprefix(folder) if e.startswith(folder) else e for e in status.errors]
-    return status_json({"path": status.path.name, "loaded_at": iso_time(status.loaded_at), "errors": errors})
+    return status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
 
 
 async def _openapi(request: web.Request) -> web.StreamResponse:
@@ -184,16 +186,21 @@ def _symbols(request: web.Request) -> tuple[str, ...] | None:
     configured = request.app[SERVICE].config.codes
     if len(raw) > MAX_QUERY or raw.count(",") >= MAX_SYMBOLS:
         raise ApiError(400, "bad_symbol", f"symbols lists too much: at most {MAX_SYMBOLS} codes.")
-    wanted = {s.strip().upper() for s in raw.split(",") if s.strip()}
-    if not wanted:  # "symbols=," asks for nothing in particular, like "symbols="
+    asked = {s.strip() for s in raw.split(",") if s.strip()}
+    if not asked:  # "symbols=," asks for nothing in particular, like "symbols="
         return None
-    for code in sorted(wanted):
-        if not _CODE.match(code) or code not in configured:
-            shown = code[:8]
+    for text in sorted(asked):
+        if _code(text) not in configured:
             raise ApiError(
-                400, "bad_symbol", f"Unknown currency {shown!r} in symbols; configured: {', '.join(configured)}."
+                400, "bad_symbol", f"Unknown currency {text[:8]!r} in symbols; configured: {', '.join(configured)}."
             )
+    wanted = {_code(text) for text in asked}
     return tuple(c for c in configured if c in wanted)
+
+
+def _code(text: str) -> str | None:
+    """A currency code as configured (upper case), or None when ``text`` is not three ASCII letters."""
+    return text.upper() if _CODE.match(text) else None
 
 
 def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
@@ -237,11 +244,14 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
             raise
         code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
         response = error_response(exc.status_code, code, exc.reason or "Request refused.")
+        if "Allow" in exc.headers:  # a 405 says what the path does take
+            response.headers["Allow"] = exc.headers["Allow"]
     except Exception:
         request.app.logger.exception("unhandled error on %s", request.path)
         response = error_response(
             500, "internal", "The service failed to answer this request; the rates are unchanged."
         )
+    response.headers["Server"] = SERVER
     add_cors(request, response, service.config.server.cors_origins)
     if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

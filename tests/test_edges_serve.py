@@ -7,6 +7,10 @@ date can hold, a quote of ``1E-999999``, and a feed whose URL carries its key.
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -19,12 +23,15 @@ from tests.service_process import (
     ER_API_PATH,
     FEED_PATH,
     Processes,
+    Reply,
     ServiceProcess,
     UpstreamProcess,
+    child_env,
     cross,
     er_api_payload,
     er_api_rate,
     feed_body,
+    rates_command,
     rates_config,
     wait_for,
     write_atomically,
@@ -167,3 +174,93 @@ def test_a_key_in_a_source_url_is_never_shown(service: ServiceProcess, upstream_
     upstream_proc.fault(KEYED_PATH, body=json.dumps({"rates": {"CHF": 0.88}}))
     wait_source(service, "keyed", lambda s: s["ok"], "the keyed feed to answer")
     assert SECRET not in service.log_text()
+
+
+# HTTP edges ------------------------------------------------------------------------------------
+
+
+def send_raw(service: ServiceProcess, *requests: bytes) -> bytes:
+    """Write raw request bytes on one connection; everything the service answers until it closes."""
+    with socket.create_connection(("127.0.0.1", service.port), timeout=5) as conn:
+        for raw in requests:
+            conn.sendall(raw)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+JUNK = {
+    "bad method": b"GE\x00T /api/v1/rates?key=JUNKBYTES HTTP/1.1\r\nHost: x\r\n\r\n",
+    "header over 8190 bytes": b"GET /api/v1/rates HTTP/1.1\r\nHost: x\r\nX-Junk: JUNKBYTES" + b"a" * 9000 + b"\r\n\r\n",
+    "malformed request line": b"GET /\x01JUNKBYTES HTTPX\r\n\r\n",
+    "bad method after a good request": b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nBREW /?JUNKBYTES HTTP/1.1\r\n\r\n",
+}
+
+
+def test_junk_requests_are_one_warning_line_each_and_serving_goes_on(service: ServiceProcess) -> None:
+    before = service.log_text()
+    for name, raw in JUNK.items():
+        answer = send_raw(service, raw)
+        assert b" 400 Bad Request\r\n" in answer, name
+    expected = len(JUNK)
+    wait_for(lambda: service.log_text()[len(before) :].count("refused a malformed HTTP request") >= expected, 5, "log")
+    new = service.log_text()[len(before) :]
+    refused = [line for line in new.splitlines() if "refused a malformed HTTP request" in line]
+    assert len(refused) == expected
+    assert all(" WARNING aiohttp.server: refused a malformed HTTP request from 127.0.0.1 (" in line for line in refused)
+    assert {line.rsplit("(", 1)[1] for line in refused} == {"BadHttpMethod)", "LineTooLong)", "InvalidURLError)"}
+    assert "Traceback" not in new and "ERROR" not in new and "JUNKBYTES" not in new
+    wait_numbers(service, {code: (rate, "ok") for code, rate in EXPECTED.items()})
+
+
+def test_405_names_the_allowed_methods(service: ServiceProcess) -> None:
+    request = urllib.request.Request(service.url + "/api/v1/rates", data=b"{}", method="POST")
+    try:
+        urllib.request.urlopen(request, timeout=5)
+    except urllib.error.HTTPError as error:
+        with error:
+            reply = Reply(error.code, dict(error.headers.items()), error.read())
+    assert reply.status == 405
+    assert set(reply.headers["Allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "OPTIONS"}
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert reply.headers["Access-Control-Allow-Origin"] == "*"
+    assert json.loads(reply.body)["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/rates", "/api/v1/rates/XYZ", "/widget", "/nowhere"])
+def test_the_server_header_names_no_versions(service: ServiceProcess, path: str) -> None:
+    reply = service.get(path)
+    assert reply.headers["Server"] == "iqd-rates"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "code"),
+    [
+        ("/api/v1/rates?symbols=u%C5%BFd", 400, "bad_symbol"),  # uſd: upper() folds the long s to USD
+        ("/api/v1/rates?symbols=EUR,u%C5%BFd", 400, "bad_symbol"),
+        ("/api/v1/rates/u%C5%BFd", 404, "unknown_currency"),
+        ("/api/v1/history/u%C5%BFd", 404, "unknown_currency"),
+        ("/api/v1/rates?symbols=%EF%BD%95sd", 400, "bad_symbol"),  # a full-width u
+        ("/widget?symbols=u%C5%BFd", 400, "bad_symbol"),
+    ],
+)
+def test_codes_are_ascii_letters_only(service: ServiceProcess, path: str, status: int, code: str) -> None:
+    reply = service.get(path)
+    assert (reply.status, json.loads(reply.body)["error"]["code"]) == (status, code)
+    assert service.get_json("/api/v1/rates?symbols=usd")["rates"][0]["rate"] == 1310
+
+
+def test_a_busy_port_is_one_line_and_exit_1(service: ServiceProcess) -> None:
+    run = subprocess.run(
+        [*rates_command(), "serve", "-c", str(service.config), "--port", str(service.port)],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert run.stderr.splitlines()[-1] == f"rates: cannot listen on 127.0.0.1:{service.port} (Address already in use)"
+    assert "Traceback" not in run.stderr
+    wait_numbers(service, {code: (rate, "ok") for code, rate in EXPECTED.items()})  # the running one is untouched

