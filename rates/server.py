@@ -10,7 +10,6 @@ import signal
 from pathlib import Path
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
 from rates.config import Config
 from rates.errors import ListenError
@@ -24,7 +23,6 @@ _CANNOT_LISTEN = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 def serve(path: Path, config: Config, *, host: str | None = None, port: int | None = None) -> int:
     # A SIGHUP before the loop's handler is installed (a reload right after start) must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    logging.getLogger("aiohttp.server").addFilter(_one_line_for_malformed_requests)
     app = create_app(config)
     app.on_startup.append(_on_sighup_reload)
     host = host or config.server.host
@@ -46,20 +44,6 @@ def serve(path: Path, config: Config, *, host: str | None = None, port: int | No
         raise
     log.info("stopped cleanly")
     return 0
-
-
-def _one_line_for_malformed_requests(record: logging.LogRecord) -> bool:
-    """A request aiohttp's parser refuses is the client's fault, not ours: one warning line, no traceback.
-
-    Anyone on the internet can send such bytes; a traceback per request would bury real errors.
-    """
-    error = record.exc_info[1] if record.exc_info else None
-    if isinstance(error, HttpProcessingError) and error.code < 500:
-        reason = str(error.message).strip().splitlines()[0] if error.message else "malformed"
-        record.msg, record.args = "refused a malformed request (%s %s)", (error.code, reason[:200])
-        record.exc_info, record.exc_text = None, None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-    return True
 
 
 async def _on_sighup_reload(app: web.Application) -> None:
