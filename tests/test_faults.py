@@ -553,7 +553,8 @@ async def test_500_concurrent_clients_during_refreshes(
                 assert status == 200
                 bodies.setdefault(etag, set()).add(body)
                 answers += 1
-            if len(bodies) >= 2 and time.monotonic() - started > 1.2:
+            # At least two waves, however slow a loaded machine makes the first.
+            if answers >= 2 * clients and len(bodies) >= 2 and time.monotonic() - started > 1.2:
                 break
     assert answers >= 2 * clients
     assert len(bodies) >= 2, "the burst spanned at least one refresh"
