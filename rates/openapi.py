@@ -37,8 +37,6 @@ from rates.publish import JSON, Body
 
 Json = dict[str, Any]
 
-CODE_PATTERN = "^[A-Za-z]{3}$"
-SYMBOLS_PATTERN = "^[A-Za-z]{3}(,[A-Za-z]{3}){0,63}$"
 STATUSES = ["ok", "stale", "held", "unavailable"]
 
 
@@ -491,7 +489,7 @@ def _parameters(config: Config) -> Json:
             "in": "path",
             "required": True,
             "description": "A configured currency code, any case: " + ", ".join(codes) + ".",
-            "schema": {"type": "string", "pattern": CODE_PATTERN, "examples": codes[:3]},
+            "schema": {"type": "string", "pattern": f"^{one_of(codes)}$", "examples": codes[:3]},
             "examples": {code: {"value": code} for code in codes[:3]},
         },
         "symbols": {
@@ -501,7 +499,7 @@ def _parameters(config: Config) -> Json:
                 "Comma-separated configured codes, any case, at most 64. Entries stay in config order. "
                 "An unknown or malformed code is 400 `bad_symbol`."
             ),
-            "schema": {"type": "string", "pattern": SYMBOLS_PATTERN, "maxLength": 512},
+            "schema": {"type": "string", "pattern": f"^{one_of(codes)}(,{one_of(codes)}){{0,63}}$", "maxLength": 512},
             "example": ",".join(codes[:2]),
         },
         "days": {
@@ -529,6 +527,11 @@ def _parameters(config: Config) -> Json:
             "schema": {"type": "string"},
         },
     }
+
+
+def one_of(codes: list[str]) -> str:
+    """A regular expression for exactly these codes in any case (JSON Schema patterns have no flags)."""
+    return "(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in codes) + ")"
 
 
 def _enum_query(name: str, values: list[str], default: str, error: str, note: str = "") -> Json:

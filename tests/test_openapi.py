@@ -132,9 +132,13 @@ def test_every_operation_documents_its_statuses(bundled_config: Config) -> None:
 
 def test_parameters_carry_patterns_and_ranges(bundled_config: Config) -> None:
     parameters = openapi_document(bundled_config)["components"]["parameters"]
-    assert parameters["code"]["schema"]["pattern"] == "^[A-Za-z]{3}$"
-    assert re.fullmatch(parameters["symbols"]["schema"]["pattern"], "usd,EUR")
-    assert not re.fullmatch(parameters["symbols"]["schema"]["pattern"], "USD;EUR")
+    # Exactly the configured codes, in any case: what the service accepts, no more.
+    code = parameters["code"]["schema"]["pattern"]
+    assert all(re.fullmatch(code, c) and re.fullmatch(code, c.lower()) for c in bundled_config.codes)
+    assert not re.fullmatch(code, "CHF") and not re.fullmatch(code, "US")
+    symbols = parameters["symbols"]["schema"]["pattern"]
+    assert re.fullmatch(symbols, "usd,EUR") and re.fullmatch(symbols, "Gbp")
+    assert not re.fullmatch(symbols, "USD;EUR") and not re.fullmatch(symbols, "USD,CHF")
     days = parameters["days"]["schema"]
     assert (days["minimum"], days["maximum"], days["default"]) == (1, 366, 30)
     assert parameters["theme"]["schema"]["enum"] == ["light", "dark", "auto"]
