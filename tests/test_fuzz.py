@@ -11,7 +11,9 @@ boundaries and invalid values, random fuzzing, stateful sequences). Each respons
 - match the schema of its status (``response_schema_conformance``);
 - have a documented status (``status_code_conformance``);
 - have a documented content type (``content_type_conformance``);
-- carry the documented required headers (``response_headers_conformance``).
+- carry the documented required headers (``response_headers_conformance``);
+- and a method the document does not list must be a 405 with an ``Allow`` header naming the
+  methods the path takes (``unsupported_method``, ``allow_header_conformance``).
 
 Bounded: ``--max-examples`` per operation and a fixed seed, so a run is reproducible and
 takes about half a minute here (numbers in the README). Nothing is excluded. To explore
@@ -44,6 +46,8 @@ CHECKS = (
     "status_code_conformance",
     "content_type_conformance",
     "response_headers_conformance",
+    "unsupported_method",
+    "allow_header_conformance",
 )
 UNQUOTED = "XAG"  # silver: no fixture source quotes it, so its entry is unavailable
 
