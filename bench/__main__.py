@@ -177,7 +177,8 @@ class Bench:
         ]
         publish_url = self._published_nginx(service, publish_port)
         if publish_url:
-            targets.append(Target("nginx publish", lambda r: publish_url + r.path, lambda r: r.headers))
+            tags = {row.file: http_get(publish_url + row.path).headers.get("ETag", "") for row in rows}
+            targets.append(Target("nginx publish", lambda r: publish_url + r.path, lambda r: _static_headers(r, tags)))
         results.rows = rows
         results.targets = [t.name for t in targets]
         log(f"throughput: {len(rows)} routes × {len(targets)} targets × {self.rounds} rounds of {self.seconds:g} s")
@@ -188,6 +189,13 @@ class Bench:
         if not (ROOT / "deploy" / "nginx-static.conf").exists() or not public.is_dir():
             log("  no publish directory (or no deploy/nginx-static.conf): the publish row is skipped")
             return ""
+        # The variants just asked for are published at the next change: a config reload is one.
+        config = Path(service.config)
+        before = service.get_json("/api/v1/config")["loaded_at"]
+        config.write_text(config.read_text(encoding="utf-8") + "# reloaded by the bench\n", encoding="utf-8")
+        wait_for(lambda: service.get_json("/api/v1/config")["loaded_at"] != before, 20, "the config reload")
+        variant = public / "widget" / "symbols=USD,EUR&digits=latn.html"
+        wait_for(variant.exists, 20, "the widget variant in the publish directory")
         url = f"http://127.0.0.1:{port}"
         config = published_config(self.work / "nginx-publish", port, service.port, public)
         self.adopt(Nginx(self.work / "nginx-publish", config, f"{url}/api/v1/rates"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -87,6 +88,29 @@ class Server(_Strict):
         return value
 
 
+def _argv(value: Any) -> Any:
+    """A command as a string (split like a shell would, but never run by one) or as a list."""
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"cannot split the command into words ({exc})") from None
+    if value == []:
+        raise ValueError("the command must name the program to run, e.g. rclone sync . remote:rates")
+    return value
+
+
+Command = Annotated[list[Annotated[str, Field(min_length=1)]], BeforeValidator(_argv), Field(min_length=1)]
+
+
+class Publish(_Strict):
+    """Write the prepared bodies to ``dir`` on every data change, then run ``command`` (e.g. a CDN sync)."""
+
+    dir: Path
+    command: Command | None = None
+    timeout: Duration = timedelta(seconds=60)
+
+
 class Widget(_Strict):
     title: LocalTitle = Field(default_factory=lambda: {lang: text("title", lang) for lang in LANGS})
     digits: Literal["arab", "latn"] = "arab"
@@ -102,6 +126,7 @@ class Config(_Strict):
     storage: Storage = Storage()
     server: Server = Server()
     widget: Widget = Widget()
+    publish: Publish | None = None
     # Where it was read from and when; not keys of the file.
     path: Path = Path("config.yaml")
     loaded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
@@ -157,12 +182,19 @@ def parse_config(text: str, file: Path) -> Config:
         config = _build(doc.data, file)
     except ValidationError as exc:  # the checker missed something: still lines, never a traceback
         raise ConfigError(list(checker.pydantic(exc, ()))) from None
-    storage_dir = config.storage.dir if config.storage.dir.is_absolute() else file.parent / config.storage.dir
+    update: dict[str, Any] = {"storage": Storage(dir=_beside(checker, file, config.storage.dir, "storage"))}
+    if config.publish is not None:
+        folder = _beside(checker, file, config.publish.dir, "publish")
+        update["publish"] = config.publish.model_copy(update={"dir": folder})
+    return config.model_copy(update=update)
+
+
+def _beside(checker: _Checker, file: Path, path: Path, section: str) -> Path:
+    """A folder named in the config: a relative one is relative to the config file's folder."""
     try:
-        resolved = storage_dir.resolve()
+        return (path if path.is_absolute() else file.parent / path).resolve()
     except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, say
-        raise ConfigError([checker.problem(("storage", "dir"), f"cannot resolve the folder ({exc})")]) from None
-    return config.model_copy(update={"storage": Storage(dir=resolved)})
+        raise ConfigError([checker.problem((section, "dir"), f"cannot resolve the folder ({exc})")]) from None
 
 
 def _build(data: dict[str, Any], file: Path) -> Config:

@@ -41,6 +41,30 @@ class Metrics:
             "rates_http_requests", "HTTP requests by route and status", ["route", "status"], registry=self.registry
         )
 
+        self.publishes = Counter(
+            "rates_publish",
+            "Publish-directory steps (write, command) by outcome",
+            ["step", "outcome"],
+            registry=self.registry,
+        )
+        self.publish_last_success = Gauge(
+            "rates_publish_last_success_timestamp_seconds",
+            "Unix time the publish directory (and its command) last succeeded",
+            registry=self.registry,
+        )
+        self.publish_command_seconds = Histogram(
+            "rates_publish_command_duration_seconds",
+            "Time the publish command ran",
+            registry=self.registry,
+            buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+        )
+
+    def publish_done(self, step: str, outcome: str) -> None:
+        self.publishes.labels(step, outcome).inc()
+
+    def publish_success(self, when: float) -> None:
+        self.publish_last_success.set(when)
+
     def fetch_done(self, source: str, outcome: str, seconds: float, success_time: float | None) -> None:
         self.fetches.labels(source, outcome).inc()
         self.fetch_seconds.labels(source).observe(seconds)

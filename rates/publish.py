@@ -25,6 +25,7 @@ from widget.render import WidgetOptions, WidgetRenderer
 from widget.texts import DEFAULT_DIGITS, Digits, Lang
 
 K = TypeVar("K")
+Render = Callable[["Published"], "Body"]  # a variant, re-renderable on a later snapshot
 V = TypeVar("V")
 VARIANTS_PER_SNAPSHOT = 256
 
@@ -70,6 +71,9 @@ class BoundedCache(Generic[K, V]):
     def __len__(self) -> int:
         return len(self._entries)
 
+    def items(self) -> list[tuple[K, V]]:
+        return list(self._entries.items())
+
 
 @dataclass
 class Published:
@@ -83,6 +87,11 @@ class Published:
     _subsets: BoundedCache[tuple[str, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _widgets: BoundedCache[WidgetOptions, Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _histories: BoundedCache[tuple[str, int, date], Body] = field(
+        default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
+    )
+    # (route, raw query string) -> how to render it and its body: a repeated query is
+    # neither parsed nor validated again, and the publish directory knows the variants in use.
+    _queried: BoundedCache[tuple[str, str], tuple[Render, Body]] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
     )
 
@@ -101,6 +110,19 @@ class Published:
         )
         published.widget(default_widget)  # the common case is ready before the first reader
         return published
+
+    def by_query(self, route: str, query: str, parse: Callable[[], Render]) -> Body:
+        """The body of ``route?query``: ``parse`` (which may raise) runs on the first request only."""
+
+        def make() -> tuple[Render, Body]:
+            render = parse()
+            return render, render(self)
+
+        return self._queried.get((route, query), make)[1]
+
+    def queries(self) -> list[tuple[tuple[str, str], Render]]:
+        """The (route, raw query) variants asked for from this snapshot, least recent first."""
+        return [(key, render) for key, (render, _) in self._queried.items()]
 
     @property
     def codes(self) -> list[str]:

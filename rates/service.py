@@ -18,6 +18,7 @@ from rates.config import Config, load_config
 from rates.errors import ConfigError
 from rates.fetch import Fetcher
 from rates.metrics import Metrics
+from rates.mirror import Mirror
 from rates.openapi import openapi_body
 from rates.publish import Published, default_widget, embed_js, widget_renderer
 from rates.refresh import Pipeline
@@ -53,6 +54,7 @@ class Service:
         self.pipeline: Pipeline | None = None
         self.scheduler: Scheduler | None = None
         self.published: Published | None = None
+        self.mirror = Mirror(config.publish, self.metrics) if config.publish is not None else None
         self.source_report: list[dict[str, Any]] = []
         self._first_batch: asyncio.Task[None] | None = None
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
@@ -98,6 +100,8 @@ class Service:
             self._first_batch.cancel()
         if self.scheduler is not None:
             self.scheduler.shutdown()
+        if self.mirror is not None:
+            await self.mirror.close()
         if self.fetcher is not None:
             await self.fetcher.close()
         if self.store is not None:
@@ -131,8 +135,14 @@ class Service:
             return published, len(store.merge_state().holds)
 
         published, holds = await asyncio.to_thread(build)
-        self.published = published
+        previous, self.published = self.published, published
         self.metrics.document(published.document, holds)
+        if self.mirror is not None:
+            self.mirror.update(published, previous, self.embed_js, self.config)
+
+    def sources_report(self) -> list[dict[str, Any]]:
+        """``/api/v1/sources``: each source, then the publish directory when one is configured."""
+        return self.source_report + ([self.mirror.report()] if self.mirror is not None else [])
 
     def _observe_fetch(self, source_id: str, outcome: str, seconds: float) -> None:
         success = datetime.now(UTC).timestamp() if outcome == "ok" else None
@@ -179,6 +189,10 @@ class Service:
             config = config.model_copy(update={"storage": self.config.storage})
         before = {s.id: s for s in self.config.sources}
         changed = [s for s in config.sources if s.id in before and before[s.id] != s]
+        if config.publish != self.config.publish:
+            if self.mirror is not None:
+                await self.mirror.close()
+            self.mirror = Mirror(config.publish, self.metrics) if config.publish is not None else None
         self.config = config
         self._use_widget_config(config)
         self.openapi = openapi_body(config)

@@ -16,7 +16,7 @@ from aiohttp import web
 from rates.config import Config
 from rates.document import iso_time
 from rates.http_log import ParserErrorLog
-from rates.publish import Body, Published, default_digits
+from rates.publish import Body, Published, Render, default_digits
 from rates.refresh import BAGHDAD
 from rates.responses import add_cors, cached, compress_dynamic, error_response, status_json
 from rates.service import Service
@@ -95,8 +95,16 @@ def _published(request: web.Request) -> Published:
 
 
 async def _rates(request: web.Request) -> web.StreamResponse:
+    published = _published(request)
+    query = request.query_string
+    if not query:  # the pollers' request: no parsing at all
+        return _prepared(request, published.rates)
+    return _prepared(request, published.by_query("/api/v1/rates", query, lambda: _rates_variant(request)))
+
+
+def _rates_variant(request: web.Request) -> Render:
     symbols = _symbols(request)
-    return _prepared(request, _published(request).rates_for(symbols))
+    return lambda published: published.rates_for(symbols)
 
 
 async def _rate(request: web.Request) -> web.StreamResponse:
@@ -125,7 +133,7 @@ async def _history(request: web.Request) -> web.StreamResponse:
 
 
 async def _sources(request: web.Request) -> web.StreamResponse:
-    return status_json(request.app[SERVICE].source_report)
+    return status_json(request.app[SERVICE].sources_report())
 
 
 async def _config(request: web.Request) -> web.StreamResponse:
@@ -139,10 +147,15 @@ async def _openapi(request: web.Request) -> web.StreamResponse:
 
 async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    options = _widget_options(request, service.config)
-    response = _prepared(request, _published(request).widget(options))
+    body = _published(request).by_query("/widget", request.query_string, lambda: _widget_variant(request))
+    response = _prepared(request, body)
     response.headers.update(service.widget_headers)
     return response
+
+
+def _widget_variant(request: web.Request) -> Render:
+    options = _widget_options(request, request.app[SERVICE].config)
+    return lambda published: published.widget(options)
 
 
 async def _widget_js(request: web.Request) -> web.StreamResponse:
