@@ -96,10 +96,15 @@ def _published(request: web.Request) -> Published:
 
 async def _rates(request: web.Request) -> web.StreamResponse:
     published = _published(request)
-    query = request.query_string
+    query = _raw_query(request)
     if not query:  # the pollers' request: no parsing at all
         return _prepared(request, published.rates)
     return _prepared(request, published.by_query("/api/v1/rates", query, lambda: _rates_variant(request)))
+
+
+def _raw_query(request: web.Request) -> str:
+    """The query string as sent (aiohttp's URL decodes some escapes): nginx's ``$args`` sees the same."""
+    return request.raw_path.partition("?")[2]
 
 
 def _rates_variant(request: web.Request) -> Render:
@@ -147,7 +152,7 @@ async def _openapi(request: web.Request) -> web.StreamResponse:
 
 async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    body = _published(request).by_query("/widget", request.query_string, lambda: _widget_variant(request))
+    body = _published(request).by_query("/widget", _raw_query(request), lambda: _widget_variant(request))
     response = _prepared(request, body)
     response.headers.update(service.widget_headers)
     return response
