@@ -296,6 +296,9 @@ class _Checker:
         sources, currencies = data.get("sources"), data.get("currencies")
         ids = {s.get("id") for s in _items(sources) if isinstance(s, dict) and isinstance(s.get("id"), str)}
         found: list[ConfigProblem] = []
+        if isinstance(data.get("publish"), dict) and "publish" in ids:
+            index = next(i for i, s in enumerate(_items(sources)) if isinstance(s, dict) and s.get("id") == "publish")
+            found.append(self._problem(("sources", index, "id"), "'publish' names the publish step: pick another id"))
         seen: set[str] = set()
         for index, entry in enumerate(_items(currencies)):
             entry = _currency_entry(entry)

@@ -131,6 +131,7 @@ class Mirror:
                 return
             self.metrics.publish_done("command", "ok")
         self.status.ok = True
+        self.status.failures = 0
         self.status.last_success = datetime.now(UTC)
         self.metrics.publish_success(self.status.last_success.timestamp())
 

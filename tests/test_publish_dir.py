@@ -216,6 +216,16 @@ def test_publish_config_errors_name_their_line(tmp_path: Path, publish: str, exp
     assert any(wanted in problem for problem in caught.value.lines()), caught.value.lines()
 
 
+def test_a_source_cannot_be_called_publish_when_publishing(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    text = bundled_config_text("http://127.0.0.1:9", "store").replace("- id: pegs", "- id: publish")
+    path.write_text(text + "\npublish:\n  dir: public\n", encoding="utf-8")
+    line = text.splitlines().index("  - id: publish") + 1
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.lines() == [f"{path}:{line}: sources[1].id: 'publish' names the publish step: pick another id"]
+
+
 def test_publish_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
     path = tmp_path / "config.yaml"
     base = bundled_config_text("http://127.0.0.1:9", "store")
