@@ -116,13 +116,15 @@ class Bench:
             results.stall = scenarios.stall(
                 service, upstream, config, seconds=max(self.seconds, 5), rounds=self.rounds, log=log
             )
-        service.stop()
+        scenarios.stop(service)
         if "startup" in sections:
             log("start-up with every upstream down")
             down = self.work / "down.yaml"
             down.write_text(self._config_text(f"http://127.0.0.1:{free_port()}"), encoding="utf-8")
             results.startup = scenarios.startup(down, self.work)
             log(f"  {', '.join(f'{s:.2f}' for s in results.startup)} s")
+            results.rss_idle_mb = scenarios.rss_after_start(down, self.work)
+            log(f"  RSS once ready: {results.rss_idle_mb:.1f} MB")
         if "cost" in sections:
             log("refresh cost")
             results.cost = scenarios.refresh_cost(upstream.origin, self.work, (16, 64, 160), log)

@@ -31,9 +31,19 @@ LIMITS = {
         " shared memory, opens and reads the cache file's header, re-parses the stored upstream headers"
         " and adds X-Cache-Status; the static server sends a file with sendfile."
     ),
-    "stall": "Rendering a new snapshot runs in a worker thread but holds the GIL while it encodes and gzips.",
-    "c1000": "One Python process on one core accepts and serves every connection; wrk shares the other core.",
-    "memory": "Each distinct variant is rendered and kept in a bounded LRU (256 per kind) until the next change.",
+    "stall": (
+        "The CBI workbook is parsed by openpyxl (pure Python) in a worker thread: it takes the GIL from the"
+        " event loop in 5 ms slices, so readers queue behind it; when a parse takes longer than the 1 s period"
+        " the parser runs all the time."
+    ),
+    "c1000": (
+        "wrk keeps 1,000 requests in flight, so each waits for the ones ahead of it: p99 is at least"
+        " 1,000 ÷ throughput, and 100 ms needs 10,000 req/s from one Python process while wrk takes the other core."
+    ),
+    "memory": (
+        "Most of it is there before the first request: Python with aiohttp, pydantic, Babel's CLDR data,"
+        " jinja2, openpyxl and APScheduler loaded (see the fresh-process figure); the variant caches are bounded."
+    ),
     "startup": "Importing aiohttp, pydantic, Babel, jinja2, openpyxl and APScheduler dominates the start-up.",
     "cost": "A per-currency step that is not linear (see the CPU figures per currency count).",
 }
@@ -62,6 +72,7 @@ class Results:
     cost: dict[int, dict[str, float]] = field(default_factory=dict)
     variants: Variants | None = None
     workers: int = 1
+    rss_idle_mb: float | None = None
 
 
 @dataclass(frozen=True)
@@ -141,9 +152,12 @@ def verdicts(results: Results) -> list[Verdict]:
         found.append(
             Verdict(
                 "peak RSS after 100,000 requests over 10,000 `symbols` sets",
-                f"{results.memory.peak_mb:.1f} MB",
+                f"{results.memory.peak_mb:.1f} MB ({results.memory.requests:,} requests,"
+                f" {results.memory.errors} errors)",
                 f"≤ {TARGET_RSS_MB:g} MB",
-                results.memory.peak_mb <= TARGET_RSS_MB and results.memory.errors == 0,
+                results.memory.peak_mb <= TARGET_RSS_MB
+                and results.memory.errors == 0
+                and results.memory.requests >= 100_000,
                 LIMITS["memory"],
             )
         )
@@ -313,10 +327,13 @@ def _scenarios(results: Results) -> list[str]:
         out += [
             "## Memory",
             "",
-            f"{m.requests:,} requests (`/api/v1/rates?symbols=…` and `/widget?symbols=…` alternately) over"
-            f" {m.combinations:,} distinct `symbols` sets, {m.errors} errors: RSS {m.rss_before_mb:.1f} MB before,"
-            f" {m.rss_after_mb:.1f} MB after, peak (VmHWM, whole life) {m.peak_mb:.1f} MB.",
+            f"{m.requests:,} requests of `/api/v1/rates?symbols=…` over {m.combinations:,} distinct `symbols`"
+            f" sets (each asked again only after all the others: every request renders), {m.errors} errors:"
+            f" RSS {m.rss_before_mb:.1f} MB before (after the throughput runs), {m.rss_after_mb:.1f} MB after,"
+            f" peak (VmHWM, the process's whole life) {m.peak_mb:.1f} MB.",
         ]
+        if results.rss_idle_mb is not None:
+            out.append(f"A fresh `rates serve`, ready from its stored document, holds {results.rss_idle_mb:.1f} MB.")
         if results.variants is not None:
             v = results.variants
             out.append(
