@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 STATUSES = ("ok", "stale", "held", "unavailable")
+
+
+class RequestCounts(Collector):
+    """HTTP requests by route and status, counted in a plain dict.
+
+    A labelled Counter takes a lock and validates its labels on every request; this is one
+    dict update on the request path, turned into the same ``rates_http_requests_total``
+    series only when /metrics is scraped.
+    """
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, int], int] = {}
+
+    def count(self, route: str, status: int) -> None:
+        key = (route, status)
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        family = CounterMetricFamily(
+            "rates_http_requests", "HTTP requests by route and status", labels=["route", "status"]
+        )
+        for (route, status), count in sorted(self.counts.items()):
+            family.add_metric([route, str(status)], count)
+        yield family
 
 
 class Metrics:
@@ -37,9 +64,8 @@ class Metrics:
             "rates_rate_status", "1 for the currency's current status", ["code", "status"], registry=self.registry
         )
         self.held = Gauge("rates_held_moves", "Moves held for review", registry=self.registry)
-        self.requests = Counter(
-            "rates_http_requests", "HTTP requests by route and status", ["route", "status"], registry=self.registry
-        )
+        self.requests = RequestCounts()
+        self.registry.register(self.requests)
 
         self.publishes = Counter(
             "rates_publish",

@@ -275,5 +275,5 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
     compress_dynamic(request, response)
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
-    service.metrics.requests.labels(route, str(response.status)).inc()
+    service.metrics.requests.count(route, response.status)
     return response
