@@ -2,36 +2,116 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from rates.document import encode
 from rates.publish import Body
 
 
-def cached(request: web.Request, body: Body, max_age: timedelta) -> web.StreamResponse:
-    """A prepared body with its ETag; 304 when the client already has it."""
-    seconds = int(max_age.total_seconds())
-    gzipped = accepts_gzip(request.headers.get("Accept-Encoding", ""))
-    headers = {
-        "ETag": body.gzip_etag if gzipped else body.etag,
-        "Cache-Control": f"public, max-age={seconds}, stale-while-revalidate={seconds}, stale-if-error=86400",
-        "Vary": "Accept-Encoding",
-    }
-    # Either encoding's tag proves the client holds this version.
-    if not {body.etag, body.gzip_etag}.isdisjoint(_etags(request.headers.get("If-None-Match", ""))):
-        return web.Response(status=304, headers=headers)
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
-    headers["Content-Type"] = body.content_type
-    return web.Response(body=body.gzipped if gzipped else body.raw, headers=headers)
+# Names the product, not the Python and aiohttp versions a scanner would look up.
+SERVER = "iqd-rates"
 
 
+class Prepared(web.Response):
+    """A response to a prepared body whose headers are complete: the middleware adds nothing to it."""
+
+
+@dataclass(frozen=True)
+class _Headers:
+    """One body's headers, built once: [identity, gzip] for 200 and for 304."""
+
+    full: tuple[CIMultiDict[str], CIMultiDict[str]]
+    not_modified: tuple[CIMultiDict[str], CIMultiDict[str]]
+
+
+class Responder:
+    """Prepared bodies -> responses, with every header built once per body and encoding.
+
+    Per request only the encoding is chosen and ``If-None-Match`` compared; Cache-Control,
+    Vary, CORS, the content type and the widget's security headers are copied from a
+    prebuilt multidict. Built per config (max_age and cors_origins are in the headers).
+    """
+
+    BODIES = 4096  # prepared header sets kept; past this they are rebuilt on demand
+
+    def __init__(self, max_age: timedelta, cors_origins: list[str]) -> None:
+        seconds = int(max_age.total_seconds())
+        self.cache_control = f"public, max-age={seconds}, stale-while-revalidate={seconds}, stale-if-error=86400"
+        self.cors_origins = cors_origins
+        self.any_origin = "*" in cors_origins
+        self._built: dict[int, tuple[Body, _Headers]] = {}
+
+    def respond(self, request: web.Request, body: Body, extra: Mapping[str, str] | None = None) -> web.Response:
+        """200 with the body (gzip when asked) or 304 when the client already holds it; ``extra`` joins the headers."""
+        asked = request.headers
+        gzipped = accepts_gzip(asked.get("Accept-Encoding", ""))
+        headers = self._headers(body, extra)
+        match = asked.get("If-None-Match")
+        if match is not None and _holds(match, body):
+            response = Prepared(status=304, headers=headers.not_modified[gzipped])
+        else:
+            response = Prepared(body=body.gzipped if gzipped else body.raw, headers=headers.full[gzipped])
+        if not self.any_origin:
+            origin = asked.get("Origin")
+            if origin in self.cors_origins:
+                response.headers["Access-Control-Allow-Origin"] = origin
+        return response
+
+    def _headers(self, body: Body, extra: Mapping[str, str] | None) -> _Headers:
+        # Keyed by identity and holding the body itself, so an id is never reused while cached.
+        found = self._built.get(id(body))
+        if found is not None and found[0] is body:
+            return found[1]
+        if len(self._built) >= self.BODIES:
+            self._built.clear()
+        headers = _Headers(
+            full=(self._build(body, False, extra, True), self._build(body, True, extra, True)),
+            not_modified=(self._build(body, False, extra, False), self._build(body, True, extra, False)),
+        )
+        self._built[id(body)] = (body, headers)
+        return headers
+
+    def _build(self, body: Body, gzipped: bool, extra: Mapping[str, str] | None, full: bool) -> CIMultiDict[str]:
+        headers: CIMultiDict[str] = CIMultiDict()
+        headers["Server"] = SERVER
+        headers["ETag"] = body.gzip_etag if gzipped else body.etag
+        headers["Cache-Control"] = self.cache_control
+        headers["Vary"] = "Accept-Encoding"
+        if self.any_origin:
+            headers["Access-Control-Allow-Origin"] = "*"
+        else:
+            headers.add("Vary", "Origin")
+        headers["Access-Control-Expose-Headers"] = "ETag"
+        if full:
+            headers["Content-Type"] = body.content_type
+            if gzipped:
+                headers["Content-Encoding"] = "gzip"
+            if body.content_type.startswith(("text/html", "application/json")):
+                headers["X-Content-Type-Options"] = "nosniff"
+        headers.update(extra or {})
+        return headers
+
+
+def _holds(header: str, body: Body) -> bool:
+    """Either encoding's tag proves the client holds this version."""
+    if header == body.etag or header == body.gzip_etag:  # the usual case: one tag, as we sent it
+        return True
+    return not {body.etag, body.gzip_etag}.isdisjoint(_etags(header))
+
+
+@functools.lru_cache(maxsize=256)
 def accepts_gzip(header: str) -> bool:
-    """``gzip`` listed (else ``*``) with a non-zero q-value: ``gzip;q=0`` is a refusal."""
+    """``gzip`` listed (else ``*``) with a non-zero q-value: ``gzip;q=0`` is a refusal.
+
+    Cached: browsers send a handful of distinct values, so each is parsed once.
+    """
     qualities: dict[str, bool] = {}
     for item in header.lower().split(","):
         name, _, params = item.partition(";")

@@ -22,6 +22,7 @@ from rates.mirror import Mirror
 from rates.openapi import openapi_body
 from rates.publish import Published, default_widget, embed_js, widget_renderer
 from rates.refresh import Pipeline
+from rates.responses import Responder
 from rates.scheduler import Scheduler
 from rates.store import Store, source_report
 from widget.render import WidgetOptions
@@ -61,7 +62,8 @@ class Service:
         self._reload_lock = asyncio.Lock()
 
     def _use_widget_config(self, config: Config) -> None:
-        """The renderer and the widget's security headers: built once per config, not per request."""
+        """The renderer, the response headers and the widget's security headers: built once per config."""
+        self.responder = Responder(config.server.max_age, config.server.cors_origins)
         self.renderer = widget_renderer(config)
         self.widget_headers = {
             "Content-Security-Policy": self.renderer.content_security_policy(config.server.frame_ancestors),

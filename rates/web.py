@@ -18,14 +18,12 @@ from rates.document import iso_time
 from rates.http_log import ParserErrorLog
 from rates.publish import Body, Published, Render, default_digits
 from rates.refresh import BAGHDAD
-from rates.responses import add_cors, cached, compress_dynamic, error_response, status_json
+from rates.responses import SERVER, Prepared, add_cors, compress_dynamic, error_response, status_json
 from rates.service import Service
 from widget.render import Theme, WidgetOptions
 from widget.texts import LANGS, Digits, Lang
 
 SERVICE = web.AppKey("service", Service)
-# Names the product, not the Python and aiohttp versions a scanner would look up.
-SERVER = "iqd-rates"
 MAX_SYMBOLS = 64
 MAX_QUERY = 512
 # ASCII letters only, matched before upper-casing: "uſd".upper() is "USD" (the long s folds to S).
@@ -84,7 +82,7 @@ async def _lifecycle(app: web.Application) -> Any:
 
 
 def _prepared(request: web.Request, body: Body) -> web.StreamResponse:
-    return cached(request, body, request.app[SERVICE].config.server.max_age)
+    return request.app[SERVICE].responder.respond(request, body)
 
 
 def _published(request: web.Request) -> Published:
@@ -153,9 +151,7 @@ async def _openapi(request: web.Request) -> web.StreamResponse:
 async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     body = _published(request).by_query("/widget", _raw_query(request), lambda: _widget_variant(request))
-    response = _prepared(request, body)
-    response.headers.update(service.widget_headers)
-    return response
+    return service.responder.respond(request, body, service.widget_headers)
 
 
 def _widget_variant(request: web.Request) -> Render:
@@ -269,11 +265,12 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
         response = error_response(
             500, "internal", "The service failed to answer this request; the rates are unchanged."
         )
-    response.headers["Server"] = SERVER
-    add_cors(request, response, service.config.server.cors_origins)
-    if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    compress_dynamic(request, response)
+    if type(response) is not Prepared:  # a prepared body's headers were built with it
+        response.headers["Server"] = SERVER
+        add_cors(request, response, service.config.server.cors_origins)
+        if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        compress_dynamic(request, response)
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     service.metrics.requests.count(route, response.status)
     return response
