@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = _command(commands, "serve", "run the service until SIGINT/SIGTERM", _serve)
     serve.add_argument("--host", help="listen address (default: server.host)")
     serve.add_argument("--port", type=int, help="listen port (default: server.port)")
+    serve.add_argument("--access-log", action="store_true", help="log one line per request (off: it costs throughput)")
 
     fetch = _command(commands, "fetch", "run every source once, store and print the result", _fetch)
     fetch.add_argument("--json", action="store_true", help="print the /api/v1/rates document")
@@ -149,4 +150,4 @@ def _serve(args: argparse.Namespace) -> int:
     from rates.server import serve
 
     path = config_path(args.config)
-    return serve(path, load_config(path), host=args.host, port=args.port)
+    return serve(path, load_config(path), host=args.host, port=args.port, access_log=args.access_log)

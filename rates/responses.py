@@ -14,7 +14,6 @@ from multidict import CIMultiDict
 from rates.document import encode
 from rates.publish import Body
 
-
 # Names the product, not the Python and aiohttp versions a scanner would look up.
 SERVER = "iqd-rates"
 

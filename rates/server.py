@@ -20,7 +20,12 @@ SHUTDOWN_SECONDS = 5
 _CANNOT_LISTEN = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 
 
-def serve(path: Path, config: Config, *, host: str | None = None, port: int | None = None) -> int:
+BACKLOG = 1024  # a burst of a thousand new connections must not overflow the accept queue
+
+
+def serve(
+    path: Path, config: Config, *, host: str | None = None, port: int | None = None, access_log: bool = False
+) -> int:
     # A SIGHUP before the loop's handler is installed (a reload right after start) must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     app = create_app(config)
@@ -36,7 +41,10 @@ def serve(path: Path, config: Config, *, host: str | None = None, port: int | No
             shutdown_timeout=SHUTDOWN_SECONDS,
             print=None,
             handle_signals=True,
-            access_log=None,
+            backlog=BACKLOG,
+            # One log line per request costs more than serving it; off unless asked for.
+            access_log=logging.getLogger("aiohttp.access") if access_log else None,
+            loop=event_loop(),
         )
     except OSError as exc:
         if exc.errno in _CANNOT_LISTEN:  # the port is taken, or the address is not this machine's
@@ -44,6 +52,15 @@ def serve(path: Path, config: Config, *, host: str | None = None, port: int | No
         raise
     log.info("stopped cleanly")
     return 0
+
+
+def event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop when it is installed (the same asyncio API, a faster loop), else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 async def _on_sighup_reload(app: web.Application) -> None:
