@@ -17,8 +17,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-import openpyxl
-
 from rates.models import Quote
 
 Column = Literal["buy", "sell", "sell2", "mid"]
@@ -69,6 +67,8 @@ def read_quotes(payload: bytes, column: Column) -> tuple[int, tuple[Quote, ...]]
 
 def _read_recent_sheets(payload: bytes, count: int = 2) -> list[tuple[int, list[Row]]]:
     """The year and rows of the newest ``count`` year sheets, newest first, trailing blanks trimmed."""
+    import openpyxl  # here, not at the top: importing it is a third of the service's start-up
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
     except Exception as exc:  # a damaged file raises zip, zlib, XML, KeyError... alike
