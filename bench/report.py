@@ -127,16 +127,20 @@ def verdicts(results: Results) -> list[Verdict]:
                 )
     if results.stall is not None:
         stall = results.stall
-        ratio = stall.busy_p99 / stall.idle_p99
-        found.append(
-            Verdict(
-                "p99 while the CBI source refreshes every second vs idle",
-                f"{stall.busy_p99:.2f} vs {stall.idle_p99:.2f} ms ({ratio:.2f}×)",
-                f"≤ {TARGET_STALL}×",
-                ratio <= TARGET_STALL,
-                LIMITS["stall"],
+        for what, p99 in (
+            ("p99 while the CBI source refreshes every second vs idle", stall.busy_p99),
+            ("the same, with a workbook of other bytes at every refresh", stall.changing_p99),
+        ):
+            ratio = p99 / stall.idle_p99
+            found.append(
+                Verdict(
+                    what,
+                    f"{p99:.2f} vs {stall.idle_p99:.2f} ms ({ratio:.2f}×)",
+                    f"≤ {TARGET_STALL}×",
+                    ratio <= TARGET_STALL,
+                    LIMITS["stall"],
+                )
             )
-        )
     service = results.c1000.get("service")
     if service is not None:
         found.append(
@@ -314,13 +318,21 @@ def _scenarios(results: Results) -> list[str]:
             "## Refresh under load",
             "",
             f"`/api/v1/rates` at 64 connections while the CBI source is refreshed every second from a local upstream"
-            f" serving a full-size workbook ({stall.workbook}), against the same with no refresh, alternated:",
+            f" serving a full-size workbook ({stall.workbook}), against the same with no refresh, alternated. The"
+            " service reads a workbook only when its bytes change; the last columns swap in another edition of"
+            " it (other bytes, the same quotes) every half second, so that every refresh reads one:",
             "",
-            "| round | idle p99 ms | idle req/s | refreshing p99 ms | refreshing req/s | CBI fetches |",
-            "|---|---|---|---|---|---|",
+            "| round | idle p99 ms | idle req/s | same workbook p99 ms | req/s | fetches"
+            " | changing workbook p99 ms | req/s | fetches |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
-        for n, (idle, busy, fetches) in enumerate(zip(stall.idle, stall.busy, stall.fetches, strict=True), 1):
-            out.append(f"| {n} | {_ms(idle.p99)} | {idle.rps:,.0f} | {_ms(busy.p99)} | {busy.rps:,.0f} | {fetches} |")
+        for n, (idle, busy, fetches, changing, changing_fetches) in enumerate(
+            zip(stall.idle, stall.busy, stall.fetches, stall.changing, stall.changing_fetches, strict=True), 1
+        ):
+            out.append(
+                f"| {n} | {_ms(idle.p99)} | {idle.rps:,.0f} | {_ms(busy.p99)} | {busy.rps:,.0f} | {fetches}"
+                f" | {_ms(changing.p99)} | {changing.rps:,.0f} | {changing_fetches} |"
+            )
         out.append("")
     if results.memory is not None:
         m = results.memory

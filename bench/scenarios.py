@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,8 +118,10 @@ def stop(service: ServiceProcess) -> None:
 class Stall:
     workbook: str
     idle: list[wrk.Run]
-    busy: list[wrk.Run]
+    busy: list[wrk.Run]  # the same workbook every second
     fetches: list[int]  # CBI fetches during each busy run
+    changing: list[wrk.Run]  # a workbook with other bytes every second: read every time
+    changing_fetches: list[int]
 
     @property
     def idle_p99(self) -> float:
@@ -126,6 +130,10 @@ class Stall:
     @property
     def busy_p99(self) -> float:
         return min(r.p99 for r in self.busy)
+
+    @property
+    def changing_p99(self) -> float:
+        return min(r.p99 for r in self.changing)
 
 
 def cbi_fetches(service: ServiceProcess) -> int:
@@ -137,34 +145,63 @@ def cbi_fetches(service: ServiceProcess) -> int:
 def stall(
     service: ServiceProcess, upstream: UpstreamProcess, config: Path, *, seconds: float, rounds: int, log: Log
 ) -> Stall:
-    """p99 of /api/v1/rates with the CBI source idle, then refreshed every second (A B A B)."""
+    """p99 of /api/v1/rates with the CBI source idle, then refreshed every second (A B C A B C).
+
+    B serves the same full-size workbook every time; C another edition of it every half
+    second (other bytes, the same quotes), so every refresh reads a workbook.
+    """
+    editions = [full_workbook(n) for n in (1, 2)]
     workbook = full_workbook()
-    upstream.raw_fault(CBI_WORKBOOK, workbook, content_type=XLSX)
     idle_text = config.read_text(encoding="utf-8")
     busy_text = idle_text.replace("    every: 1h\n", "    every: 1s\n", 1)
     assert busy_text != idle_text, "the bundled config's first source no longer says `every: 1h`"
-    idle: list[wrk.Run] = []
-    busy: list[wrk.Run] = []
-    fetches: list[int] = []
+    runs: dict[str, list[wrk.Run]] = {"idle": [], "same": [], "changing": []}
+    fetches: dict[str, list[int]] = {"same": [], "changing": []}
     url = service.url + "/api/v1/rates"
     try:
         for _ in range(rounds):
+            upstream.raw_fault(CBI_WORKBOOK, workbook, content_type=XLSX)
             _use_config(service, config, idle_text)
             time.sleep(1.5)  # let a fetch already under way finish
-            idle.append(wrk.run(url, seconds=seconds))
-            log(f"  idle      p99 {idle[-1].p99:.2f} ms, {idle[-1].rps:.0f} req/s")
+            runs["idle"].append(wrk.run(url, seconds=seconds))
+            log(f"  idle               p99 {runs['idle'][-1].p99:.2f} ms, {runs['idle'][-1].rps:.0f} req/s")
             _use_config(service, config, busy_text)
-            start = cbi_fetches(service)
-            wait_for(lambda start=start: cbi_fetches(service) >= start + 2, 30, "the CBI source to run every second")
-            start = cbi_fetches(service)
-            busy.append(wrk.run(url, seconds=seconds))
-            fetches.append(cbi_fetches(service) - start)
-            log(f"  refreshing p99 {busy[-1].p99:.2f} ms, {busy[-1].rps:.0f} req/s, {fetches[-1]} CBI fetches")
+            for mode in ("same", "changing"):
+                start = cbi_fetches(service)
+                wait_for(lambda s=start: cbi_fetches(service) >= s + 2, 30, "the CBI source to run every second")
+                with _editions(upstream, editions if mode == "changing" else []):
+                    start = cbi_fetches(service)
+                    runs[mode].append(wrk.run(url, seconds=seconds))
+                    fetches[mode].append(cbi_fetches(service) - start)
+                run = runs[mode][-1]
+                log(f"  refreshing, {mode:<8} p99 {run.p99:.2f} ms, {run.rps:.0f} req/s, {fetches[mode][-1]} fetches")
     finally:
         _use_config(service, config, idle_text)
         upstream.clear(CBI_WORKBOOK)
         time.sleep(3)  # let the last refresh finish
-    return Stall(describe(workbook), idle, busy, fetches)
+    return Stall(describe(workbook), runs["idle"], runs["same"], fetches["same"], runs["changing"], fetches["changing"])
+
+
+@contextlib.contextmanager
+def _editions(upstream: UpstreamProcess, editions: list[bytes]) -> Iterator[None]:
+    """Swap the upstream's workbook between ``editions`` every half second (none: leave it)."""
+    stop = threading.Event()
+
+    def swap() -> None:
+        n = 0
+        while not stop.wait(0.5):
+            upstream.raw_fault(CBI_WORKBOOK, editions[n % len(editions)], content_type=XLSX)
+            n += 1
+
+    worker = threading.Thread(target=swap, daemon=True)
+    if editions:
+        worker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if editions:
+            worker.join(timeout=10)
 
 
 def _use_config(service: ServiceProcess, config: Path, text: str) -> None:

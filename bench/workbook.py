@@ -16,8 +16,12 @@ from tests.upstream import fixture
 FULL_ROWS = 100  # a sheet with fewer rows is one of the fixture's trimmed years
 
 
-def full_workbook() -> bytes:
+def full_workbook(edition: int = 0) -> bytes:
+    """``edition`` changes the newest sheet's title: other bytes, the same quotes."""
     book = openpyxl.load_workbook(io.BytesIO(fixture("cbi_major_currencies_and_gold.xlsx")))
+    if edition:
+        title = book.worksheets[-1].cell(row=1, column=1)
+        title.value = f"{title.value} ({edition})"
     donor = None
     for sheet in book.worksheets:
         if sheet.max_row >= FULL_ROWS:
