@@ -298,7 +298,7 @@ class _Checker:
         found: list[ConfigProblem] = []
         if isinstance(data.get("publish"), dict) and "publish" in ids:
             index = next(i for i, s in enumerate(_items(sources)) if isinstance(s, dict) and s.get("id") == "publish")
-            found.append(self._problem(("sources", index, "id"), "'publish' names the publish step: pick another id"))
+            found.append(self.problem(("sources", index, "id"), "'publish' names the publish step: pick another id"))
         seen: set[str] = set()
         for index, entry in enumerate(_items(currencies)):
             entry = _currency_entry(entry)
