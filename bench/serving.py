@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 from bench import wrk
 from tests.service_process import Reply, http_get
@@ -30,18 +31,20 @@ CORE_ROWS: tuple[tuple[str, str, Mapping[str, str]], ...] = (
     ("/api/v1/rates/USD", "/api/v1/rates/USD", {}),
     ("/api/v1/history/USD?days=30", "/api/v1/history/USD?days=30", {}),
 )
-# Routes added by other issues: measured when the service answers them with 200.
+# Routes added by other issues: measured when the service answers them with 200 ("{origin}":
+# the service's own origin, URL-encoded).
 NEWER_ROWS: tuple[tuple[str, str, Mapping[str, str]], ...] = (
     ("/api/v1/history/USD?days=365", "/api/v1/history/USD?days=365", {}),
-    ("/api/v1/history/USD?span=1y", "/api/v1/history/USD?span=1y", {}),
-    ("/api/v1/history/USD?span=all", "/api/v1/history/USD?span=all", {}),
+    ("/api/v1/history/USD?from=…&to=… (a year)", "/api/v1/history/USD?from=2025-01-01&to=2025-12-31", {}),
+    ("/api/v1/history/USD.csv?days=30", "/api/v1/history/USD.csv?days=30", {}),
     ("/api/v1/rates?date=2026-01-15", "/api/v1/rates?date=2026-01-15", {}),
     ("/api/v1/gold", "/api/v1/gold", {}),
-    ("/oembed", "/oembed?url=http%3A%2F%2F127.0.0.1%2Fwidget", {}),
-    ("/api/v1/oembed", "/api/v1/oembed?url=http%3A%2F%2F127.0.0.1%2Fwidget", {}),
-    ("/api/latest (compat)", "/api/latest", {}),
-    ("/latest (compat)", "/latest", {}),
-    ("/v6/latest/IQD (compat)", "/v6/latest/IQD", {}),
+    ("/oembed", "/oembed?url={origin}%2Fwidget&format=json", {}),
+    ("/latest (Frankfurter shape)", "/latest?from=USD", {}),
+    ("/v1/latest (Frankfurter shape)", "/v1/latest?from=USD", {}),
+    ("/api/latest.json (Open Exchange Rates shape)", "/api/latest.json", {}),
+    ("/v1/currencies/usd.json (currency-api shape)", "/v1/currencies/usd.json", {}),
+    ("/v6/latest/IQD (ExchangeRate-API shape)", "/v6/latest/IQD", {}),
 )
 
 
@@ -72,14 +75,16 @@ def discover(service_url: str) -> list[Row]:
     """The rows the service answers: every core row, and each newer route that has landed."""
     rows: list[Row] = []
     etags: dict[str, str] = {}
-    for label, path, headers in CORE_ROWS + NEWER_ROWS:
+    origin = quote(service_url, safe="")
+    for label, template, headers in CORE_ROWS + NEWER_ROWS:
+        path = template.replace("{origin}", origin)
         wanted = {k: v.replace("{etag}", etags.get(path, "")) for k, v in headers.items()}
         reply = http_get(service_url + path, wanted)
         if reply.status not in (200, 304):
-            if (label, path, headers) in CORE_ROWS:
+            if (label, template, headers) in CORE_ROWS:
                 raise RuntimeError(f"the service answers {path} with {reply.status}: {reply.body[:200]!r}")
             continue
-        if (label, path, headers) in NEWER_ROWS and not _landed(service_url, path, reply):
+        if (label, template, headers) in NEWER_ROWS and not _landed(service_url, path, reply):
             continue
         etags.setdefault(path, reply.headers.get("ETag", ""))
         rows.append(Row(label, path, wanted, reply, file=f"r{len(rows):02d}"))
