@@ -25,6 +25,7 @@ from rates.document import iso_time
 from rates.errors import StoreError
 from rates.models import Hold, Rejection, Resolved, SourceQuotes
 from rates.present import significant
+from rates.redact import redact
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 800  # the contract asks for at least 400
@@ -208,7 +209,8 @@ def source_report(store: Store, config: Config, next_runs: Mapping[str, datetime
                 "kind": settings.kind,
                 "ok": status.ok,
                 "last_success": _iso(status.last_success),
-                "last_error": status.last_error,
+                # Redacted again here: a reason stored by a version that did not redact must not leak now.
+                "last_error": None if status.last_error is None else redact(status.last_error),
                 "last_error_at": _iso(status.last_error_at),
                 "next_run": _iso(next_run),
                 "failures": status.failures,

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
 
+from rates.config import parse_config
 from rates.errors import ConfigProblem, FetchError, SourceError
 from rates.fetch import Fetcher
 from rates.redact import redact, redact_url
+from rates.store import SourceStatus, Store, source_report
 from tests.upstream import Upstream
 
 
@@ -62,3 +65,19 @@ async def test_a_failed_fetch_never_names_the_key() -> None:
                 assert "/no/such/feed.json?*** answered HTTP 404" in info.value.reason
     finally:
         await server.close()
+
+
+def test_a_reason_stored_before_redaction_is_redacted_when_shown(tmp_path: Path) -> None:
+    """A store written by an older version keeps its raw reason; /api/v1/sources and `rates status` redact it."""
+    config = parse_config(
+        "currencies: [USD]\nsources:\n  - {id: feed, kind: json, ref: USD, url: 'https://x.example/r.json?app_id=K'}\n",
+        tmp_path / "c.yaml",
+    )
+    store = Store(tmp_path / "store")
+    try:
+        raw = "cannot fetch https://me:PASS@x.example/r.json?app_id=KEY: HTTP 403"
+        store.save_fetch(None, SourceStatus("feed", last_error=raw, failures=1))
+        (report,) = source_report(store, config, {})
+    finally:
+        store.close()
+    assert report["last_error"] == "cannot fetch https://***@x.example/r.json?***: HTTP 403"
