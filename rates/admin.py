@@ -8,19 +8,21 @@ from pathlib import Path
 
 from rates.config import Config
 from rates.document import decode
+from rates.models import MergeState
 from rates.present import significant
-from rates.publish import default_widget, widget_renderer
-from rates.store import Store, source_report
+from rates.publisher import read_report, source_report
+from rates.snapshot import default_widget, widget_renderer
+from rates.store import Store
 
 EXIT_OK, EXIT_NOTHING = 0, 1
 
 
 def print_status(config: Config) -> int:
-    store = Store(config.storage.dir)
-    try:
-        report = source_report(store, config, {})
-    finally:
-        store.close()
+    if not _has_store(config):
+        report = source_report(config, {}, MergeState(), {})
+    else:
+        with Store(config.storage.dir, read_only=True) as store:  # looks, never moves or writes
+            report = read_report(store, config, {})
     for source in report:
         state = "ok" if source["ok"] else ("never fetched" if source["last_success"] is None else "FAILING")
         print(f"{source['id']} ({source['kind']}): {state}")
@@ -37,11 +39,8 @@ def print_status(config: Config) -> int:
 
 
 def accept(config: Config, code: str, source: str | None) -> int:
-    store = Store(config.storage.dir)
-    try:
+    with Store(config.storage.dir) as store:
         hold = store.accept_hold(code.upper(), source)
-    finally:
-        store.close()
     if hold is None:
         print(f"nothing is held for {code.upper()}" + (f" from {source}" if source else ""))
         return EXIT_NOTHING
@@ -53,11 +52,8 @@ def accept(config: Config, code: str, source: str | None) -> int:
 
 
 def reject(config: Config, code: str) -> int:
-    store = Store(config.storage.dir)
-    try:
+    with Store(config.storage.dir) as store:
         hold = store.reject_hold(code.upper())
-    finally:
-        store.close()
     if hold is None:
         print(f"nothing is held for {code.upper()}")
         return EXIT_NOTHING
@@ -70,11 +66,10 @@ def reject(config: Config, code: str) -> int:
 
 def export(config: Config, directory: Path) -> int:
     """Write ``rates.json`` and ``widget.html`` for object storage or a CDN."""
-    store = Store(config.storage.dir)
-    try:
-        payload = store.document()
-    finally:
-        store.close()
+    payload = None
+    if _has_store(config):
+        with Store(config.storage.dir, read_only=True) as store:
+            payload = store.document()
     if payload is None:
         print("the store holds no rates document yet: run `rates fetch` or `rates serve` first")
         return EXIT_NOTHING
@@ -84,6 +79,10 @@ def export(config: Config, directory: Path) -> int:
     _write_atomically(directory / "widget.html", html.encode("utf-8"))
     print(f"wrote {directory / 'rates.json'} and {directory / 'widget.html'}")
     return EXIT_OK
+
+
+def _has_store(config: Config) -> bool:
+    return (config.storage.dir / "cache.db").exists()
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -14,7 +14,7 @@ from rates.config import Config, config_path, load_config
 from rates.document import decode
 from rates.errors import ConfigError, RatesError
 from rates.fetch import Fetcher
-from rates.refresh import Pipeline, failed_network
+from rates.refresh import Refresher, failed_network
 from rates.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
@@ -91,12 +91,9 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 async def _fetch_once(config: Config, *, as_json: bool) -> int:
-    store = Store(config.storage.dir)
-    try:
+    with Store(config.storage.dir) as store:
         async with Fetcher() as fetcher:
-            outcomes, document = await Pipeline(config, store, fetcher).refresh_all()
-    finally:
-        store.close()
+            outcomes, document = await Refresher(config, store, fetcher).refresh_all()
     for outcome in outcomes:
         if not outcome.ok:
             print(f"{outcome.source_id}: {outcome.message}", file=sys.stderr)

@@ -18,6 +18,7 @@ from rates.sources.base import CurrencyCode, SourceId, normalize_code
 from rates.units import Duration, Fraction
 from rates.yaml_lines import LinedYaml, YamlSyntaxError, dotted
 from rates.yaml_lines import Path as YamlPath
+from widget.choices import Digits, Theme
 from widget.texts import LANGS, Lang, text
 
 Code = Annotated[CurrencyCode, BeforeValidator(normalize_code)]
@@ -43,12 +44,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+PositiveNumber = Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+
+
 class Currency(_Strict):
     code: Code
     name: LocalName | None = None
     # strict: YAML's `true` is not the number 1.
     per: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = 1
     sources: list[SourceId] | None = None
+    range: tuple[PositiveNumber, PositiveNumber] | None = None  # IQD per one unit: [MIN, MAX]
+
+    @field_validator("range")
+    @classmethod
+    def _min_below_max(cls, value: tuple[Decimal, Decimal] | None) -> tuple[Decimal, Decimal] | None:
+        if value is not None and not value[0] < value[1]:
+            raise ValueError("range must be [MIN, MAX] with MIN below MAX")
+        return value
 
 
 def _currency_entry(value: Any) -> Any:
@@ -59,6 +71,7 @@ class Policy(_Strict):
     stale_after: Duration = timedelta(hours=36)
     max_jump: Fraction = Decimal("0.10")
     agree_within: Fraction = Decimal("0.02")
+    published_within: Duration = timedelta(days=10)
 
 
 class Storage(_Strict):
@@ -113,8 +126,8 @@ class Publish(_Strict):
 
 class Widget(_Strict):
     title: LocalTitle = Field(default_factory=lambda: {lang: text("title", lang) for lang in LANGS})
-    digits: Literal["arab", "latn"] = "arab"
-    theme: Literal["light", "dark", "auto"] = "auto"
+    digits: Digits = "arab"
+    theme: Theme = "auto"
     lang: Lang = "ar"
 
 
@@ -132,7 +145,11 @@ class Config(_Strict):
     loaded_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def source(self, source_id: str) -> SourceSettings:
-        return next(s for s in self.sources if s.id == source_id)
+        """The settings of ``source_id``; KeyError (never StopIteration) when there is none."""
+        for settings in self.sources:
+            if settings.id == source_id:
+                return settings
+        raise KeyError(source_id)
 
     def preference(self, code: str) -> list[str]:
         """Source ids to try for ``code``, most preferred first."""
@@ -140,6 +157,10 @@ class Config(_Strict):
         if currency is not None and currency.sources:
             return currency.sources
         return [s.id for s in self.sources]
+
+    def currency_range(self, code: str) -> tuple[Decimal, Decimal] | None:
+        currency = next((c for c in self.currencies if c.code == code), None)
+        return None if currency is None else currency.range
 
     @property
     def codes(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +65,20 @@ def _change(shown: Decimal | None, published: date | None, points: Mapping[date,
     if not earlier:
         return None
     return significant(shown - significant(points[max(earlier)]))
+
+
+def aged(document: dict[str, Any], now: datetime, stale_after: timedelta, fixed: set[str]) -> dict[str, Any]:
+    """The served document with every network rate fetched longer than ``stale_after`` ago marked
+    stale: what readers are owed when no merge can run."""
+
+    def age(entry: dict[str, Any]) -> dict[str, Any]:
+        fetched = entry.get("fetched_at")
+        if entry["status"] != "ok" or entry["source"] in fixed or fetched is None:
+            return entry
+        when = datetime.fromisoformat(fetched.replace("Z", "+00:00"))
+        return {**entry, "status": "stale"} if now - when > stale_after else entry
+
+    return {**document, "rates": [age(e) for e in document["rates"]]}
 
 
 def iso_time(moment: datetime) -> str:

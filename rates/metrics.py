@@ -11,7 +11,7 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
-STATUSES = ("ok", "stale", "held", "unavailable")
+from widget.choices import STATUSES
 
 
 class RequestCounts(Collector):
@@ -64,6 +64,10 @@ class Metrics:
             "rates_rate_status", "1 for the currency's current status", ["code", "status"], registry=self.registry
         )
         self.held = Gauge("rates_held_moves", "Moves held for review", registry=self.registry)
+        self.store_writable = Gauge(
+            "rates_store_writable", "1 while the store takes writes, 0 when it refuses them", registry=self.registry
+        )
+        self.store_writable.set(1)
         self.requests = RequestCounts()
         self.registry.register(self.requests)
 
@@ -105,6 +109,9 @@ class Metrics:
             for status in STATUSES:
                 self.status.labels(entry["code"], status).set(1 if entry["status"] == status else 0)
         self.held.set(held)
+
+    def store(self, problem: str | None) -> None:
+        self.store_writable.set(0 if problem else 1)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

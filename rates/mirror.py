@@ -35,7 +35,8 @@ from typing import Any
 from rates.config import Config, Publish
 from rates.document import iso_time
 from rates.metrics import Metrics
-from rates.publish import VARIANTS_PER_SNAPSHOT, Body, Published, Render, default_widget
+from rates.snapshot import VARIANTS_PER_SNAPSHOT, Body, Render, default_widget
+from rates.snapshot import Snapshot as Published
 
 log = logging.getLogger(__name__)
 SAFE_QUERY = re.compile(r"^[A-Za-z0-9=,&_-]{1,256}$")

@@ -41,20 +41,24 @@ class QuoteSet:
 
 
 @dataclass(frozen=True)
-class StoredQuote:
-    """A quote that passed validation, with the time it was fetched."""
+class KeptQuote:
+    """A valid quote, with the time it was fetched."""
 
     quote: Quote
     fetched_at: datetime
 
 
 @dataclass(frozen=True)
-class SourceQuotes:
-    """A source's last accepted quotes, as kept in the store between fetches."""
+class KeptQuotes:
+    """A source's last valid quote per currency, as kept in the store between fetches.
+
+    Not a :class:`QuoteSet` (what one payload said): a currency a later payload lacks keeps
+    its last quote here, with the time that quote was fetched.
+    """
 
     source_id: str
     ref: str
-    quotes: dict[str, StoredQuote] = field(default_factory=dict)
+    quotes: dict[str, KeptQuote] = field(default_factory=dict)
 
     @property
     def direct(self) -> bool:
@@ -84,6 +88,8 @@ class Resolved:
     stale: bool
     buy: Decimal | None = None
     sell: Decimal | None = None
+    fixed: bool = False  # every quote it rests on is a peg or decree
+    provisional: bool = False  # chosen while a preferred network source had never answered
 
 
 @dataclass(frozen=True)
@@ -108,5 +114,30 @@ class Rate:
     source: str | None = None
     published: date | None = None
     fetched_at: datetime | None = None
-    change: Decimal | None = None
     reason: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    source_id: str
+    last_success: datetime | None = None
+    last_error: str | None = None
+    last_error_at: datetime | None = None
+    next_run: datetime | None = None
+    failures: int = 0
+    rejected: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.failures == 0 and self.last_success is not None
+
+
+@dataclass(frozen=True)
+class MergeState:
+    """What the merge carries from one run to the next."""
+
+    baselines: dict[str, Resolved] = field(default_factory=dict)  # the last value each jump is measured from
+    holds: dict[str, Hold] = field(default_factory=dict)
+    rejections: dict[str, Rejection] = field(default_factory=dict)
+    # Source id → (code, reason) for values the merge refused (outside a currency's range).
+    refused: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)

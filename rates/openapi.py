@@ -33,7 +33,7 @@ from typing import Any
 
 from rates.config import Config
 from rates.document import encode
-from rates.publish import JSON, Body
+from rates.snapshot import JSON, Body
 
 Json = dict[str, Any]
 
@@ -178,7 +178,8 @@ def _paths() -> Json:
                 "getReadiness",
                 "Readiness",
                 "Readiness",
-                "200 once a rates document exists (from the store or a fetch), else 503 `not_ready`.",
+                "200 once a rates document exists (from the store or a fetch), else 503 `not_ready`;"
+                " 503 `cannot_store` while the store refuses writes (full or read-only).",
                 not_ready=True,
             )
         ),
@@ -476,6 +477,10 @@ def _source_health() -> Json:
             "failures": {"type": "integer", "minimum": 0, "description": "Failures in a row."},
             "rejected": {"type": "array", "items": rejected},
             "held": {"type": "array", "items": held},
+            "store": {
+                "type": ["string", "null"],
+                "description": "Why the store refuses writes (full, read-only), or null while it takes them.",
+            },
         },
         "A source's health.",
     )

@@ -1,4 +1,4 @@
-"""HTTP response mechanics: prepared bodies with ETags and gzip, the error shape, CORS."""
+"""HTTP response mechanics: prepared bodies with ETags and gzip, the error shape, CORS, security headers."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from rates.document import encode
-from rates.publish import Body
+from rates.snapshot import Body
+from widget.render import WidgetRenderer
 
 # Names the product, not the Python and aiohttp versions a scanner would look up.
 SERVER = "iqd-rates"
@@ -171,3 +172,12 @@ def add_cors(request: web.Request, response: web.StreamResponse, origins: list[s
             response.headers["Access-Control-Allow-Origin"] = origin
         response.headers.add("Vary", "Origin")
     response.headers["Access-Control-Expose-Headers"] = "ETag"
+
+
+def widget_security_headers(renderer: WidgetRenderer, frame_ancestors: list[str]) -> dict[str, str]:
+    """The widget page's own headers: built once per config, not per request."""
+    return {
+        "Content-Security-Policy": renderer.content_security_policy(frame_ancestors),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+    }

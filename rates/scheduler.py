@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from rates.clock import Clock, utc_now
 from rates.config import Config
 from rates.sources import SourceSettings
 
@@ -17,10 +19,21 @@ RunSource = Callable[[str], Awaitable[bool]]  # True when the fetch succeeded
 
 
 class Scheduler:
-    """Runs each source at its ``every`` (once at start), retrying failures sooner."""
+    """Runs each source at its ``every`` (all at once at start), retrying failures sooner.
 
-    def __init__(self, run_source: RunSource, tick: Callable[[], Awaitable[None]], tick_every: timedelta) -> None:
+    The one owner of retry backoff: every run, the first batch included, goes through :meth:`run`.
+    """
+
+    def __init__(
+        self,
+        run_source: RunSource,
+        tick: Callable[[], Awaitable[None]],
+        tick_every: timedelta,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
         self._run_source = run_source
+        self._clock = clock
         self._scheduler = AsyncIOScheduler(timezone=UTC)
         self._failures: dict[str, int] = {}
         self._every: dict[str, timedelta] = {}
@@ -30,7 +43,7 @@ class Scheduler:
         )
 
     def start(self, config: Config) -> None:
-        """Schedule every source one ``every`` from now: the caller runs the first batch itself."""
+        """Schedule every source one ``every`` from now: :meth:`run_all` is the first batch."""
         self.schedule(config, first_run_now=False)
         self._scheduler.start()
 
@@ -61,7 +74,7 @@ class Scheduler:
                 replace_existing=True,
                 seconds=every.total_seconds(),
                 jitter=min(every.total_seconds() * 0.05, 60),
-                next_run_time=datetime.now(UTC) + (timedelta(0) if first_run_now else every),
+                next_run_time=self._clock() + (timedelta(0) if first_run_now else every),
                 max_instances=1,
                 coalesce=True,
                 misfire_grace_time=int(every.total_seconds()),
@@ -71,10 +84,14 @@ class Scheduler:
         job = self._scheduler.get_job(source_id)
         return None if job is None else job.next_run_time
 
-    async def _run(self, source_id: str) -> None:
-        self.record(source_id, await self._run_source(source_id))
+    async def run_all(self) -> None:
+        """Every scheduled source at once, each retried like any other run when it fails."""
+        await asyncio.gather(*(self._run(source_id) for source_id in list(self._every)))
 
-    def record(self, source_id: str, ok: bool) -> None:
+    async def _run(self, source_id: str) -> None:
+        self._record(source_id, await self._run_source(source_id))
+
+    def _record(self, source_id: str, ok: bool) -> None:
         """After a failure, retry sooner: 30s, 1m, 2m, … capped at the source's ``every``."""
         if ok:
             self._failures.pop(source_id, None)
@@ -87,5 +104,5 @@ class Scheduler:
         retry = min(every, FIRST_RETRY * 2 ** (failures - 1))
         job = self._scheduler.get_job(source_id)
         if job is not None:
-            job.modify(next_run_time=datetime.now(UTC) + retry)
+            job.modify(next_run_time=self._clock() + retry)
             log.debug("%s: retry in %s", source_id, retry)

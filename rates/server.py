@@ -69,7 +69,7 @@ async def _on_sighup_reload(app: web.Application) -> None:
     pending: set[asyncio.Task[bool]] = set()
 
     def reload() -> None:
-        log.info("SIGHUP: re-reading %s", service.config.path)
+        log.info("SIGHUP: re-reading %s", service.watcher.path)
         task = loop.create_task(service.reload())
         pending.add(task)  # held so the task is not garbage-collected mid-reload
         task.add_done_callback(pending.discard)

@@ -1,7 +1,9 @@
-"""The running service: its config, store, pipeline, scheduler and published snapshot.
+"""The running service: its resources, opened together and closed together, and what runs
+when — the first batch, each source's job, the tick, a new config.
 
-State is passed explicitly: the app holds one :class:`Service`; handlers read
-``service.published`` (swapped whole after each data change) and never do I/O.
+:meth:`Service.running` opens the store and the HTTP client and starts the scheduler; the
+app holds the service only while it runs (aiohttp's ``cleanup_ctx``), so every attribute
+exists from the start. Handlers read the :class:`Publisher`, never the service.
 """
 
 from __future__ import annotations
@@ -9,23 +11,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
 
-from rates.config import Config, load_config
-from rates.errors import ConfigError
+from rates.clock import Clock, utc_now
+from rates.config import Config
+from rates.document import aged, encode
 from rates.fetch import Fetcher
-from rates.metrics import Metrics
-from rates.mirror import Mirror
-from rates.openapi import openapi_body
-from rates.publish import Published, default_widget, embed_js, widget_renderer
-from rates.refresh import Pipeline
-from rates.responses import Responder
+from rates.models import KeptQuotes
+from rates.publisher import Publisher
+from rates.refresh import Refresher
 from rates.scheduler import Scheduler
-from rates.store import Store, source_report
-from widget.render import WidgetOptions
+from rates.store import Store
+from rates.watcher import ConfigWatcher
 
 log = logging.getLogger(__name__)
 
@@ -35,155 +34,110 @@ def tick_interval() -> timedelta:
     return timedelta(seconds=int(os.environ.get("RATES_TICK", "5")))
 
 
-@dataclass
-class ConfigStatus:
-    path: Path
-    loaded_at: datetime
-    errors: list[str] = field(default_factory=list)
-    mtime: float | None = None
-
-
 class Service:
-    def __init__(self, config: Config) -> None:
+    def __init__(
+        self, config: Config, store: Store, fetcher: Fetcher, publisher: Publisher, *, clock: Clock = utc_now
+    ) -> None:
         self.config = config
-        self.metrics = Metrics()
-        self._use_widget_config(config)
-        self.openapi = openapi_body(config)
-        self.embed_js = embed_js()
-        self.store: Store | None = None
-        self.fetcher: Fetcher | None = None
-        self.pipeline: Pipeline | None = None
-        self.scheduler: Scheduler | None = None
-        self.published: Published | None = None
-        self.mirror = Mirror(config.publish, self.metrics) if config.publish is not None else None
-        self.source_report: list[dict[str, Any]] = []
+        self.store = store
+        self.publisher = publisher
+        self.clock = clock
+        self.refresher = Refresher(config, store, fetcher, clock=clock, on_fetch=publisher.observe_fetch)
+        self.scheduler = Scheduler(self.run_source, self.tick, tick_interval(), clock=clock)
+        self.watcher = ConfigWatcher(config, self._apply)
+        # No merge before every source's first answer (or failure): a fast aggregator must
+        # not set a currency's baseline while the official source is still on its way.
+        self._first_batch_done = False
         self._first_batch: asyncio.Task[None] | None = None
-        self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
-        self._reload_lock = asyncio.Lock()
+        # Until then the tick only ages what the store held at start (its staleness must not freeze).
+        self._kept_at_start: dict[str, KeptQuotes] = {}
 
-    def _use_widget_config(self, config: Config) -> None:
-        """The renderer, the response headers and the widget's security headers: built once per config."""
-        self.responder = Responder(config.server.max_age, config.server.cors_origins)
-        self.renderer = widget_renderer(config)
-        self.widget_headers = {
-            "Content-Security-Policy": self.renderer.content_security_policy(config.server.frame_ancestors),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-        }
+    @classmethod
+    @asynccontextmanager
+    async def running(cls, config: Config, publisher: Publisher) -> AsyncIterator[Service]:
+        store = await asyncio.to_thread(Store, config.storage.dir)
+        with store:
+            async with Fetcher() as fetcher:
+                service = cls(config, store, fetcher, publisher)
+                await service._start()
+                try:
+                    yield service
+                finally:
+                    await service._stop()
 
-    def default_widget(self) -> WidgetOptions:
-        return default_widget(self.config)
-
-    # Lifecycle -----------------------------------------------------------
-
-    async def start(self) -> None:
-        self.store = await asyncio.to_thread(Store, self.config.storage.dir)
-        self.fetcher = await Fetcher().__aenter__()
-        self.pipeline = Pipeline(self.config, self.store, self.fetcher, on_fetch=self._observe_fetch)
+    async def _start(self) -> None:
+        await self.publisher.use_mirror(self.config)
         stored = await asyncio.to_thread(self.store.document)
         if stored is not None:  # serve what we had before any source answers
-            await self.publish(stored)
-        self.scheduler = Scheduler(self.run_source, self.tick, tick_interval())
+            self._kept_at_start = await asyncio.to_thread(self.refresher.read_kept)
+            await self.publisher.publish(stored, self.store)
         self.scheduler.start(self.config)
-        await self.refresh_report()  # /api/v1/sources from the store while the first batch runs
-        self._first_batch = asyncio.create_task(self.refresh_all())
+        await self._report()  # /api/v1/sources from the store while the first batch runs
+        self._first_batch = asyncio.create_task(self._run_first_batch())
 
-    async def refresh_all(self) -> None:
-        """Every source at once, then one merge: no source's answer is judged before the others'."""
-        assert self.pipeline is not None and self.scheduler is not None
-        outcomes, payload = await self.pipeline.refresh_all()
-        for outcome in outcomes:
-            self.scheduler.record(outcome.source_id, outcome.ok)
-        await self.publish(payload)
-        await self.refresh_report()
+    async def _run_first_batch(self) -> None:
+        await self.scheduler.run_all()
+        self._first_batch_done = True
+        await self.remerge(force=True)  # force: a reload meanwhile changed what is rendered
 
-    async def stop(self) -> None:
+    async def _stop(self) -> None:
         if self._first_batch is not None and not self._first_batch.done():
             self._first_batch.cancel()
-        if self.scheduler is not None:
-            self.scheduler.shutdown()
-        if self.mirror is not None:
-            await self.mirror.close()
-        if self.fetcher is not None:
-            await self.fetcher.close()
-        if self.store is not None:
-            self.store.close()
+        self.scheduler.shutdown()
+        await self.publisher.close()
 
     # Data ----------------------------------------------------------------
 
     async def run_source(self, source_id: str) -> bool:
-        assert self.pipeline is not None and self.store is not None
-        if source_id not in self.pipeline.sources:
+        """Fetch one source, then merge; True when the fetch succeeded."""
+        source = self.refresher.sources.get(source_id)
+        if source is None:
             return True  # removed by a reload while queued
-        outcome = await self.pipeline.run_source(self.pipeline.sources[source_id])
+        outcome = await self.refresher.run_source(source)
         await self.remerge()
         return outcome.ok
 
     async def remerge(self, *, force: bool = False) -> None:
-        assert self.pipeline is not None
-        payload = await self.pipeline.remerge()
-        await self.publish(payload, force=force)
-        await self.refresh_report()
+        try:
+            if self._first_batch_done:
+                payload = await self.refresher.remerge()
+            elif self._kept_at_start:
+                payload = await self.refresher.remerge(self._kept_at_start)
+            else:
+                return  # a cold start: nothing to show before the first batch
+        except Exception as exc:  # the store cannot even be read: age what is served
+            aged_payload = self._aged_snapshot(exc)
+            if aged_payload is None:
+                return
+            payload = aged_payload
+        self.publisher.store_condition(self.refresher.store_problem)
+        await self._report()  # first: whoever sees a held rate finds the move in /api/v1/sources
+        await self.publisher.publish(payload, self.store, force=force)
 
-    async def publish(self, payload: bytes, *, force: bool = False) -> None:
-        """Swap in a new snapshot when the document bytes changed (or ``force``: a new config)."""
-        if not force and self.published is not None and self.published.rates.raw == payload:
-            return
-        assert self.store is not None
-        store, codes = self.store, self.config.codes
-
-        def build() -> tuple[Published, int]:
-            published = Published.build(payload, store.history(codes), self.renderer, self.default_widget())
-            return published, len(store.merge_state().holds)
-
-        published, holds = await asyncio.to_thread(build)
-        previous, self.published = self.published, published
-        self.metrics.document(published.document, holds)
-        if self.mirror is not None:
-            self.mirror.update(published, previous, self.embed_js, self.config)
-
-    def sources_report(self) -> list[dict[str, Any]]:
-        """``/api/v1/sources``: each source, then the publish directory when one is configured."""
-        return self.source_report + ([self.mirror.report()] if self.mirror is not None else [])
-
-    def _observe_fetch(self, source_id: str, outcome: str, seconds: float) -> None:
-        success = datetime.now(UTC).timestamp() if outcome == "ok" else None
-        self.metrics.fetch_done(source_id, outcome, seconds, success)
+    def _aged_snapshot(self, exc: Exception) -> bytes | None:
+        if self.refresher.store_problem is None:
+            log.error("merging failed (%s); the served rates age until it works again", exc)
+        self.refresher.store_problem = f"merging failed: {' '.join(str(exc).split())[:200]}"
+        snapshot = self.publisher.snapshot
+        if snapshot is None:
+            return None
+        fixed = {s.id for s in self.config.sources if not s.network}
+        return encode(aged(snapshot.document, self.clock(), self.config.policy.stale_after, fixed))
 
     async def tick(self) -> None:
         """Config edits, admin actions (store revision) and the passing of time (staleness)."""
-        if _mtime(self.config.path) != self.config_status.mtime:
-            await self.reload()
+        await self.watcher.check()
         await self.remerge()  # cheap when nothing changed: nothing is written or re-rendered
 
-    async def refresh_report(self) -> None:
-        """Record next runs in the store and rebuild ``/api/v1/sources`` off the request path."""
-        assert self.store is not None and self.scheduler is not None
+    async def reload(self) -> bool:
+        """Re-read the config file now (SIGHUP); True when it was valid and applied."""
+        return await self.watcher.reload()
+
+    async def _report(self) -> None:
         next_runs = {s.id: self.scheduler.next_run(s.id) for s in self.config.sources}
-        store, config = self.store, self.config
-
-        def record_and_report() -> list[dict[str, Any]]:
-            store.set_next_runs(next_runs)
-            return source_report(store, config, next_runs)
-
-        self.source_report = await asyncio.to_thread(record_and_report)
+        await self.publisher.report(self.store, next_runs)
 
     # Config --------------------------------------------------------------
-
-    async def reload(self) -> bool:
-        """Re-read the config file; swap it in if valid, else keep the running one."""
-        async with self._reload_lock:
-            path = self.config.path
-            self.config_status.mtime = _mtime(path)
-            try:
-                config = await asyncio.to_thread(load_config, path)
-            except ConfigError as exc:
-                self.config_status.errors = exc.lines()
-                for line in exc.lines():
-                    log.error("config rejected, the running config stays: %s", line)
-                return False
-            await self._apply(config)
-            return True
 
     async def _apply(self, config: Config) -> None:
         if config.storage.dir != self.config.storage.dir:
@@ -191,29 +145,14 @@ class Service:
             config = config.model_copy(update={"storage": self.config.storage})
         before = {s.id: s for s in self.config.sources}
         changed = [s for s in config.sources if s.id in before and before[s.id] != s]
-        if config.publish != self.config.publish:
-            if self.mirror is not None:
-                await self.mirror.close()
-            self.mirror = Mirror(config.publish, self.metrics) if config.publish is not None else None
         self.config = config
-        self._use_widget_config(config)
-        self.openapi = openapi_body(config)
-        self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=self.config_status.mtime)
-        assert self.pipeline is not None and self.scheduler is not None
-        self.pipeline.reconfigure(config)
+        self.publisher.use_config(config)
+        await self.publisher.use_mirror(config)
+        self.refresher.reconfigure(config)
         self.scheduler.schedule(config)
         # A fixed source's config is its payload: re-read it before re-rendering. Changed
         # network sources are run now by the scheduler.
-        pipeline = self.pipeline
-        await asyncio.gather(*(pipeline.run_source(pipeline.sources[s.id]) for s in changed if not s.network))
+        sources = self.refresher.sources
+        await asyncio.gather(*(self.refresher.run_source(sources[s.id]) for s in changed if not s.network))
         # Re-render everything under the new config; the old snapshot serves until then.
         await self.remerge(force=True)
-        log.info("config reloaded from %s", config.path)
-
-
-def _mtime(path: Path) -> float | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns + stat.st_size

@@ -1,158 +1,242 @@
 """The store: a diskcache directory, and the only module that imports diskcache.
 
-Everything a restart needs lives here: each source's last accepted quotes and status,
-the merge state (accepted values, holds, admin rejections), the current document and
-one history point per currency per publication date. Writes that belong together go
-in one SQLite transaction, so a ``kill -9`` leaves either the old state or the new.
+Everything a restart needs lives here: each source's kept quotes and status, the merge
+state (baselines, holds, admin rejections), the current document and one history point per
+currency per publication date, each a plain versioned record (``rates/records.py``).
+Writes that belong together go in one SQLite transaction, so a ``kill -9`` leaves either
+the old state or the new.
+
+A store that cannot be written (a full disk, a read-only filesystem) is reported as such
+and left where it is; only a file that cannot be read as SQLite is moved aside, and only
+by a command that writes (never by ``rates status``).
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import shutil
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import diskcache
 
-from rates.config import Config
-from rates.document import iso_time
+from rates import records
 from rates.errors import StoreError
-from rates.models import Hold, Rejection, Resolved, SourceQuotes
-from rates.present import significant
-from rates.redact import redact
+from rates.models import Hold, KeptQuotes, MergeState, Rejection, SourceStatus
 
 log = logging.getLogger(__name__)
 HISTORY_DAYS = 800  # the contract asks for at least 400
 T = TypeVar("T")
+_UNREADABLE = (sqlite3.DatabaseError, OSError, ValueError, KeyError, TypeError, records.RecordError, EOFError)
 
 
-@dataclass(frozen=True)
-class SourceStatus:
-    source_id: str
-    last_success: datetime | None = None
-    last_error: str | None = None
-    last_error_at: datetime | None = None
-    next_run: datetime | None = None
-    failures: int = 0
-    rejected: tuple[tuple[str, str], ...] = ()
+class _Disk(diskcache.Disk):  # type: ignore[misc]
+    """diskcache's disk, reading pickles (keys, and values of stores before records) without running our classes."""
 
-    @property
-    def ok(self) -> bool:
-        return self.failures == 0 and self.last_success is not None
+    def get(self, key: Any, raw: bool) -> Any:
+        if raw:
+            return super().get(key, raw)
+        return records.legacy_load(bytes(key))
+
+    def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
+        if mode != diskcache.core.MODE_PICKLE:
+            return super().fetch(mode, filename, value, read)
+        if value is None:
+            assert filename is not None
+            return records.legacy_load((Path(self._directory) / filename).read_bytes())
+        return records.legacy_load(bytes(value))
 
 
-@dataclass(frozen=True)
-class MergeState:
-    accepted: dict[str, Resolved] = field(default_factory=dict)
-    holds: dict[str, Hold] = field(default_factory=dict)
-    rejections: dict[str, Rejection] = field(default_factory=dict)
+def condition(exc: BaseException, directory: Path | None = None) -> str:
+    """What is wrong with a store that failed: ``full``, ``read-only`` or ``corrupt`` (else ``unusable``).
+
+    SQLite often says only "unable to open database file": the filesystem then tells.
+    """
+    found = _condition(exc)
+    if found == "unusable" and directory is not None:
+        try:
+            if os.statvfs(directory).f_flag & os.ST_RDONLY:
+                return "read-only"
+            if shutil.disk_usage(directory).free < 64 * 1024:
+                return "full"
+        except OSError:
+            pass
+    return found
+
+
+def _condition(exc: BaseException) -> str:
+    text = str(exc).lower()
+    code = getattr(exc, "errno", None) or getattr(exc, "sqlite_errorcode", None)
+    if code == errno.ENOSPC or "disk is full" in text or "no space" in text:
+        return "full"
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or "readonly" in text or "read-only" in text:
+        return "read-only"
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return "corrupt"
+    return "unusable"
+
+
+class StoreWriteError(StoreError):
+    """A write was refused: the store is full, read-only or otherwise unusable (``condition``)."""
+
+    def __init__(self, directory: Path, exc: BaseException) -> None:
+        self.condition = condition(exc, directory)
+        super().__init__(f"the store at {directory} is {self.condition}: {' '.join(str(exc).split())}")
 
 
 class Store:
-    """Blocking: call it from a thread on the refresh path, never from a handler."""
+    """Blocking: call it from a thread on the refresh path, never from a handler.
 
-    def __init__(self, directory: Path) -> None:
+    ``read_only`` (``rates status``, ``rates export``) never creates, moves or writes anything.
+    """
+
+    def __init__(self, directory: Path, *, read_only: bool = False) -> None:
         self.directory = directory
+        self.read_only = read_only
         self._cache = self._open(directory)
 
     def _open(self, directory: Path) -> diskcache.Cache:
         try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            cache = diskcache.Cache(str(directory), timeout=10, size_limit=2**30)
+            if not self.read_only:
+                directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            elif not (directory / "cache.db").exists():
+                raise StoreError(f"there is no store at {directory} yet: run `rates fetch` or `rates serve`")
+            cache = diskcache.Cache(str(directory), timeout=10, size_limit=2**30, disk=_Disk)
             cache.get("revision")  # touch the database so a corrupt file fails here
             return cache
         except (sqlite3.DatabaseError, OSError) as exc:
             if isinstance(exc, OSError) and not directory.exists():
                 raise StoreError(f"cannot create the store directory {directory}: {exc.strerror}") from None
+            found = condition(exc, directory)
+            if found != "corrupt" or self.read_only:
+                raise StoreError(f"the store at {directory} is {found} ({exc}); nothing was moved") from None
             return self._rebuild(directory, exc)
 
     def _rebuild(self, directory: Path, exc: Exception) -> diskcache.Cache:
         aside = directory.with_name(f"{directory.name}.corrupt-{datetime.now():%Y%m%d%H%M%S}")
-        log.error("the store at %s is unreadable (%s); moved it to %s and starting empty", directory, exc, aside)
         try:
             shutil.move(str(directory), str(aside))
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            return diskcache.Cache(str(directory), timeout=10, size_limit=2**30)
+            cache = diskcache.Cache(str(directory), timeout=10, size_limit=2**30, disk=_Disk)
         except (OSError, sqlite3.DatabaseError) as again:
             raise StoreError(f"the store at {directory} is unreadable and cannot be rebuilt: {again}") from None
+        log.error("the store at %s is unreadable (%s); moved it to %s and starting empty", directory, exc, aside)
+        return cache
 
     def close(self) -> None:
         self._cache.close()
 
-    def _get(self, key: Any, default: T) -> T:
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Reading and writing records -----------------------------------------------------------
+
+    def _read(self, key: Any, decode: Callable[[records.Record], T], default: T) -> T:
         try:
-            value = self._cache.get(key, default)
-        except (sqlite3.DatabaseError, OSError, ValueError, AttributeError, ImportError, EOFError) as exc:
+            value = self._cache.get(key, None)
+            return default if value is None else decode(records.loads(value))
+        except _UNREADABLE as exc:
             log.error("store entry %r is unreadable (%s); ignoring it until the next refresh", key, exc)
             return default
-        return value  # type: ignore[no-any-return]
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction; a refused write is a :class:`StoreWriteError` naming the condition."""
+        if self.read_only:
+            raise StoreError(f"the store at {self.directory} was opened read-only")
+        try:
+            with self._cache.transact():
+                yield
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StoreWriteError(self.directory, exc) from None
+
+    def _put(self, key: Any, body: records.Record) -> None:
+        self._cache.set(key, records.dumps(body))
 
     # Sources -------------------------------------------------------------
 
-    def source_quotes(self, source_ids: Iterable[str]) -> dict[str, SourceQuotes]:
-        found: dict[str, object] = {sid: self._get(("quotes", sid), None) for sid in source_ids}
-        return {sid: q for sid, q in found.items() if isinstance(q, SourceQuotes)}
+    def source_quotes(self, source_ids: Iterable[str]) -> dict[str, KeptQuotes]:
+        found = {sid: self._read(("quotes", sid), records.kept_quotes, None) for sid in source_ids}
+        return {sid: q for sid, q in found.items() if q is not None}
 
     def status(self, source_id: str) -> SourceStatus:
-        status = self._get(("status", source_id), None)
-        return status if isinstance(status, SourceStatus) else SourceStatus(source_id)
+        return self._read(("status", source_id), records.source_status, SourceStatus(source_id))
 
-    def save_fetch(self, quotes: SourceQuotes | None, status: SourceStatus) -> None:
+    def save_fetch(self, quotes: KeptQuotes | None, status: SourceStatus) -> None:
         """A fetch outcome: new quotes (None after a failure: the old ones stay) and status."""
-        with self._cache.transact():
+        with self._writing():
             if quotes is not None:
-                self._cache.set(("quotes", quotes.source_id), quotes)
-            self._cache.set(("status", status.source_id), status)
+                self._put(("quotes", quotes.source_id), records.kept_quotes_record(quotes))
+            self._put(("status", status.source_id), records.status_record(status))
 
     def set_next_runs(self, next_runs: Mapping[str, datetime | None]) -> None:
         """Written by the server so ``rates status`` can tell without it."""
-        with self._cache.transact():
+        with self._writing():
             for source_id, when in next_runs.items():
                 current = self.status(source_id)
                 if current.next_run != when:
-                    self._cache.set(("status", source_id), replace(current, next_run=when))
+                    self._put(("status", source_id), records.status_record(replace(current, next_run=when)))
 
     # Merge state ---------------------------------------------------------
 
     def merge_state(self) -> MergeState:
+        def refused(record: records.Record) -> dict[str, tuple[tuple[str, str], ...]]:
+            items = record.get("items", {})
+            return {sid: tuple((str(c), str(r)) for c, r in pairs) for sid, pairs in items.items()}
+
         return MergeState(
-            accepted=self._get("accepted", {}), holds=self._get("holds", {}), rejections=self._get("rejections", {})
+            baselines=self._read("accepted", lambda r: records.by_code(r, records.resolved), {}),
+            holds=self._read("holds", lambda r: records.by_code(r, records.hold), {}),
+            rejections=self._read("rejections", lambda r: records.by_code(r, records.rejection), {}),
+            refused=self._read("refused", refused, {}),
         )
+
+    def _put_state(self, state: MergeState) -> None:
+        self._put("accepted", records.items_record(state.baselines, records.resolved_record))
+        self._put("holds", records.items_record(state.holds, records.hold_record))
+        self._put("rejections", records.items_record(state.rejections, records.rejection_record))
+        self._put("refused", {"items": {sid: [list(p) for p in pairs] for sid, pairs in state.refused.items()}})
 
     def revision(self) -> int:
         """Bumped by every admin action, so a running server notices within a tick."""
-        return int(self._get("revision", 0))
+        value = self._cache.get("revision", 0)
+        return value if isinstance(value, int) else 0
 
     def accept_hold(self, code: str, source: str | None) -> Hold | None:
-        with self._cache.transact():
+        with self._writing():
             state = self.merge_state()
             hold = state.holds.get(code)
             if hold is None or (source is not None and hold.source != source):
                 return None
-            accepted = dict(state.accepted)
-            previous = accepted.get(code)
+            baselines = dict(state.baselines)
+            previous = baselines.get(code)
             if previous is not None:
-                accepted[code] = replace(previous, rate=hold.new, source=hold.source, buy=None, sell=None)
-            self._cache.set("accepted", accepted)
-            self._cache.set("holds", {c: h for c, h in state.holds.items() if c != code})
+                baselines[code] = replace(previous, rate=hold.new, source=hold.source, buy=None, sell=None)
+            holds = {c: h for c, h in state.holds.items() if c != code}
+            self._put_state(replace(state, baselines=baselines, holds=holds))
             self._bump()
             return hold
 
     def reject_hold(self, code: str) -> Hold | None:
-        with self._cache.transact():
+        with self._writing():
             state = self.merge_state()
             hold = state.holds.get(code)
             if hold is None:
                 return None
             rejections = {**state.rejections, code: Rejection(code=code, source=hold.source, rate=hold.new)}
-            self._cache.set("rejections", rejections)
-            self._cache.set("holds", {c: h for c, h in state.holds.items() if c != code})
+            holds = {c: h for c, h in state.holds.items() if c != code}
+            self._put_state(replace(state, rejections=rejections, holds=holds))
             self._bump()
             return hold
 
@@ -162,11 +246,15 @@ class Store:
     # Document and history ------------------------------------------------
 
     def document(self) -> bytes | None:
-        value = self._get("document", None)
+        try:
+            value = self._cache.get("document", None)
+        except _UNREADABLE as exc:
+            log.error("the stored document is unreadable (%s); ignoring it until the next refresh", exc)
+            return None
         return value if isinstance(value, bytes) else None
 
     def history(self, codes: Iterable[str]) -> dict[str, dict[date, Decimal]]:
-        return {code: self._get(("history", code), {}) for code in codes}
+        return {code: self._read(("history", code), records.history, {}) for code in codes}
 
     def save_merge(
         self,
@@ -181,49 +269,16 @@ class Store:
         With ``revision`` (read before the merge read its state), nothing is written when an
         admin action landed since: the merge would overwrite it. False then; merge again.
         """
-        with self._cache.transact():
+        with self._writing():
             if revision is not None and self.revision() != revision:
                 return False
-            self._cache.set("accepted", state.accepted)
-            self._cache.set("holds", state.holds)
-            self._cache.set("rejections", state.rejections)
+            self._put_state(state)
             self._cache.set("document", document)
             for code, (day, rate) in points.items():
-                series = dict(self._get(("history", code), {}))
+                empty: dict[date, Decimal] = {}
+                series = self._read(("history", code), records.history, empty)
                 series[day] = rate
                 oldest = max(series) - timedelta(days=HISTORY_DAYS)
-                self._cache.set(("history", code), {d: r for d, r in series.items() if d >= oldest})
+                kept = {d: r for d, r in series.items() if d >= oldest}
+                self._put(("history", code), records.history_record(kept))
         return True
-
-
-def source_report(store: Store, config: Config, next_runs: Mapping[str, datetime | None]) -> list[dict[str, Any]]:
-    """Each source's health as ``/api/v1/sources`` and ``rates status`` show it."""
-    holds = store.merge_state().holds
-    report = []
-    for settings in config.sources:
-        status = store.status(settings.id)
-        next_run = next_runs.get(settings.id, status.next_run)
-        report.append(
-            {
-                "id": settings.id,
-                "kind": settings.kind,
-                "ok": status.ok,
-                "last_success": _iso(status.last_success),
-                # Redacted again here: a reason stored by a version that did not redact must not leak now.
-                "last_error": None if status.last_error is None else redact(status.last_error),
-                "last_error_at": _iso(status.last_error_at),
-                "next_run": _iso(next_run),
-                "failures": status.failures,
-                "rejected": [{"code": c, "reason": r} for c, r in status.rejected],
-                "held": [_hold(h) for h in holds.values() if h.source == settings.id],
-            }
-        )
-    return report
-
-
-def _hold(hold: Hold) -> dict[str, Any]:
-    return {"code": hold.code, "from": significant(hold.old), "to": significant(hold.new), "since": _iso(hold.since)}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return None if moment is None else iso_time(moment)

@@ -1,4 +1,4 @@
-"""Rules a quote must pass before it is accepted: each returns None or a reason.
+"""Rules a quote must pass to be valid (kept and merged): each returns None or a reason.
 
 Magnitudes. A quote is units of a currency per one unit of its reference (IQD per unit
 when the reference is the dinar). Real quotes today span about 10⁻⁴ (troy ounces of gold
@@ -79,7 +79,7 @@ RULES: tuple[Rule, ...] = (_is_number, _is_positive, _in_range, _real_date)
 
 @dataclass(frozen=True)
 class Checked:
-    accepted: tuple[Quote, ...]
+    valid: tuple[Quote, ...]
     rejected: tuple[tuple[str, str], ...]  # (code, reason)
 
     def summary(self, limit: int = 5) -> str:
@@ -89,16 +89,16 @@ class Checked:
 
 
 def check(quotes: tuple[Quote, ...], today: date) -> Checked:
-    """Split quotes into those every rule accepts and (code, first reason) for the rest."""
-    accepted: list[Quote] = []
+    """Split quotes into the valid ones (every rule passes) and (code, first reason) for the rest."""
+    valid: list[Quote] = []
     rejected: list[tuple[str, str]] = []
     for quote in quotes:
         reason = next((r for rule in RULES if (r := rule(quote, today)) is not None), None)
         if reason is None:
-            accepted.append(quote)
+            valid.append(quote)
         else:
             rejected.append((quote.code, reason))
-    return Checked(tuple(accepted), tuple(rejected))
+    return Checked(tuple(valid), tuple(rejected))
 
 
 def relative_gap(a: Decimal, b: Decimal) -> Decimal:

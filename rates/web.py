@@ -7,23 +7,24 @@ every response, errors included, gets them the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import Any, cast
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from rates.clock import baghdad_day
 from rates.config import Config
 from rates.document import iso_time
 from rates.http_log import ParserErrorLog
-from rates.publish import Body, Published, Render, default_digits
-from rates.refresh import BAGHDAD
+from rates.publisher import Publisher
 from rates.responses import SERVER, Prepared, add_cors, compress_dynamic, error_response, status_json
 from rates.service import Service
-from widget.render import Theme, WidgetOptions
-from widget.texts import LANGS, Digits, Lang
+from rates.snapshot import Body, Render, Snapshot, default_digits
+from widget.choices import DIGITS, THEMES
+from widget.render import WidgetOptions
+from widget.texts import LANGS
 
-SERVICE = web.AppKey("service", Service)
+PUBLISHER = web.AppKey("publisher", Publisher)  # from creation: what handlers serve
+SERVICE = web.AppKey("service", Service)  # while running: the store, scheduler and sources
 MAX_SYMBOLS = 64
 MAX_QUERY = 512
 # ASCII letters only, matched before upper-casing: "uſd".upper() is "USD" (the long s folds to S).
@@ -48,9 +49,9 @@ def create_app(config: Config) -> web.Application:
         client_max_size=64 * 1024,
         handler_args={"max_line_size": 8190, "max_field_size": 8190, "logger": ParserErrorLog()},
     )
-    service = Service(config)
-    app[SERVICE] = service
-    app.cleanup_ctx.append(_lifecycle)
+    publisher = Publisher(config)
+    app[PUBLISHER] = publisher
+    app.cleanup_ctx.append(_running)
     routes = [
         ("/api/v1/rates", _rates),
         ("/api/v1/rates/{code}", _rate),
@@ -71,22 +72,22 @@ def create_app(config: Config) -> web.Application:
     return app
 
 
-async def _lifecycle(app: web.Application) -> Any:
-    service = app[SERVICE]
-    await service.start()
-    yield
-    await service.stop()
+async def _running(app: web.Application) -> AsyncIterator[None]:
+    publisher = app[PUBLISHER]
+    async with Service.running(publisher.config, publisher) as service:
+        app[SERVICE] = service
+        yield
 
 
 # Handlers -----------------------------------------------------------------
 
 
 def _prepared(request: web.Request, body: Body) -> web.StreamResponse:
-    return request.app[SERVICE].responder.respond(request, body)
+    return request.app[PUBLISHER].responder.respond(request, body)
 
 
-def _published(request: web.Request) -> Published:
-    published = request.app[SERVICE].published
+def _published(request: web.Request) -> Snapshot:
+    published = request.app[PUBLISHER].snapshot
     if published is None:
         raise ApiError(503, "not_ready", "No rates yet: the service has not completed a first fetch.")
     return published
@@ -131,36 +132,36 @@ async def _history(request: web.Request) -> web.StreamResponse:
     raw = request.query.get("days", "30")
     if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
-    today = datetime.now(BAGHDAD).date()
+    today = baghdad_day(request.app[PUBLISHER].clock())
     return _prepared(request, published.history_body(code, int(raw), today))
 
 
 async def _sources(request: web.Request) -> web.StreamResponse:
-    return status_json(request.app[SERVICE].sources_report())
+    return status_json(request.app[PUBLISHER].sources_report())
 
 
 async def _config(request: web.Request) -> web.StreamResponse:
-    status = request.app[SERVICE].config_status
+    status = request.app[SERVICE].watcher.status
     return status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
 
 
 async def _openapi(request: web.Request) -> web.StreamResponse:
-    return _prepared(request, request.app[SERVICE].openapi)
+    return _prepared(request, request.app[PUBLISHER].openapi)
 
 
 async def _widget(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
+    publisher = request.app[PUBLISHER]
     body = _published(request).by_query("/widget", _raw_query(request), lambda: _widget_variant(request))
-    return service.responder.respond(request, body, service.widget_headers)
+    return publisher.responder.respond(request, body, publisher.widget_headers)
 
 
 def _widget_variant(request: web.Request) -> Render:
-    options = _widget_options(request, request.app[SERVICE].config)
+    options = _widget_options(request, request.app[PUBLISHER].config)
     return lambda published: published.widget(options)
 
 
 async def _widget_js(request: web.Request) -> web.StreamResponse:
-    return _prepared(request, request.app[SERVICE].embed_js)
+    return _prepared(request, request.app[PUBLISHER].embed_js)
 
 
 async def _healthz(request: web.Request) -> web.StreamResponse:
@@ -168,15 +169,18 @@ async def _healthz(request: web.Request) -> web.StreamResponse:
 
 
 async def _readyz(request: web.Request) -> web.StreamResponse:
-    """Ready once a document exists, as the contract says, even one whose every rate is unavailable."""
+    """Ready once a document exists, even one whose every rate is unavailable, while the store takes writes."""
     published = _published(request)
+    problem = request.app[PUBLISHER].store_problem
+    if problem is not None:
+        raise ApiError(503, "cannot_store", f"The service can no longer store new rates: {problem}.")
     return status_json({"status": "ready", "updated_at": published.document["updated_at"]})
 
 
 async def _metrics(request: web.Request) -> web.StreamResponse:
-    service = request.app[SERVICE]
-    response = web.Response(body=service.metrics.render())
-    response.headers["Content-Type"] = service.metrics.content_type
+    metrics = request.app[PUBLISHER].metrics
+    response = web.Response(body=metrics.render())
+    response.headers["Content-Type"] = metrics.content_type
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -197,7 +201,7 @@ def _symbols(request: web.Request) -> tuple[str, ...] | None:
     raw = request.query.get("symbols")
     if raw is None or raw.strip() == "":
         return None
-    configured = request.app[SERVICE].config.codes
+    configured = request.app[PUBLISHER].config.codes
     if len(raw) > MAX_QUERY or raw.count(",") >= MAX_SYMBOLS:
         raise ApiError(400, "bad_symbol", f"symbols lists too much: at most {MAX_SYMBOLS} codes.")
     asked = {s.strip() for s in raw.split(",") if s.strip()}
@@ -218,26 +222,22 @@ def _code(text: str) -> str | None:
 
 
 def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
-    lang = request.query.get("lang", config.widget.lang)
-    if lang not in LANGS:
-        raise ApiError(400, "bad_lang", f"lang must be ar, ckb or en, not {lang[:16]!r}.")
-    language: Lang = lang
-    theme = request.query.get("theme", config.widget.theme)
-    digits = request.query.get("digits", default_digits(config, language))
+    asked_lang = request.query.get("lang", config.widget.lang)
+    language = next((lang for lang in LANGS if lang == asked_lang), None)
+    if language is None:
+        raise ApiError(400, "bad_lang", f"lang must be ar, ckb or en, not {asked_lang[:16]!r}.")
+    asked_theme = request.query.get("theme", config.widget.theme)
+    asked_digits = request.query.get("digits", default_digits(config, language))
     trend = request.query.get("trend", "0")
-    if theme not in ("light", "dark", "auto"):
-        raise ApiError(400, "bad_theme", f"theme must be light, dark or auto, not {theme[:16]!r}.")
-    if digits not in ("arab", "latn"):
-        raise ApiError(400, "bad_digits", f"digits must be arab or latn, not {digits[:16]!r}.")
+    theme = next((t for t in THEMES if t == asked_theme), None)
+    if theme is None:
+        raise ApiError(400, "bad_theme", f"theme must be light, dark or auto, not {asked_theme[:16]!r}.")
+    digits = next((d for d in DIGITS if d == asked_digits), None)
+    if digits is None:
+        raise ApiError(400, "bad_digits", f"digits must be arab or latn, not {asked_digits[:16]!r}.")
     if trend not in ("0", "1"):
         raise ApiError(400, "bad_trend", f"trend must be 0 or 1, not {trend[:16]!r}.")
-    return WidgetOptions(
-        symbols=_symbols(request),
-        theme=cast(Theme, theme),
-        digits=cast(Digits, digits),
-        trend=trend == "1",
-        lang=language,
-    )
+    return WidgetOptions(symbols=_symbols(request), theme=theme, digits=digits, trend=trend == "1", lang=language)
 
 
 # Responses --------------------------------------------------------------------
@@ -248,7 +248,7 @@ _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_larg
 
 @web.middleware
 async def _headers_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    service = request.app[SERVICE]
+    publisher = request.app[PUBLISHER]
     try:
         response = await handler(request)
     except ApiError as exc:
@@ -267,10 +267,10 @@ async def _headers_and_errors(request: web.Request, handler: Handler) -> web.Str
         )
     if type(response) is not Prepared:  # a prepared body's headers were built with it
         response.headers["Server"] = SERVER
-        add_cors(request, response, service.config.server.cors_origins)
+        add_cors(request, response, publisher.config.server.cors_origins)
         if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
         compress_dynamic(request, response)
     route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
-    service.metrics.requests.count(route, response.status)
+    publisher.metrics.requests.count(route, response.status)
     return response

@@ -7,6 +7,7 @@ a second origin that embeds it, and Playwright's async API driving Debian's Chro
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import socket
 import struct
@@ -25,6 +26,14 @@ from rates.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
+
+
+def screenshots(tmp_path: Path) -> Path:
+    """Where the widget's screenshots go: a temporary folder, unless the one command that
+    refreshes the docs' pictures asks for ``docs/`` (``RATES_DOCS_SCREENSHOTS=1``, see the README)."""
+    return ROOT / "docs" if os.environ.get("RATES_DOCS_SCREENSHOTS") == "1" else tmp_path
+
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

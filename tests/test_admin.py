@@ -20,7 +20,7 @@ from rates.cli import main
 from rates.config import Config, load_config
 from rates.document import decode
 from rates.fetch import Fetcher
-from rates.refresh import Pipeline
+from rates.refresh import Refresher
 from rates.store import Store
 from tests.service_process import (
     ER_API_PATH,
@@ -189,7 +189,7 @@ async def test_an_accept_during_a_server_merge_is_not_undone(
     store = Store(config.storage.dir)
     try:
         async with Fetcher() as fetcher:
-            pipeline = Pipeline(config, store, fetcher, clock=lambda: now[0])
+            pipeline = Refresher(config, store, fetcher, clock=lambda: now[0])
             await pipeline.refresh_all()
             new = moved("GBP")
             server.fault(ER_API_PATH, body=er_api_body({"GBP": new[0]}).encode())

@@ -22,7 +22,6 @@ from tests.browser_support import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
     Observed,
     contrast,
     embedding_html,
@@ -33,6 +32,7 @@ from tests.browser_support import (
     host_page,
     luminance,
     running_service,
+    screenshots,
 )
 
 async_api = pytest.importorskip("playwright.async_api", reason="playwright for Python is not installed")
@@ -320,8 +320,8 @@ async def test_themes_light_dark_and_auto_follows_the_reader(browser: Any, bundl
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-async def test_screenshot_for_the_docs(browser: Any, bundled_config: Config, theme: str) -> None:
-    """docs/widget-<theme>.png: the bundled 16 currencies, 420 px wide, full page."""
+async def test_screenshot_for_the_docs(browser: Any, bundled_config: Config, theme: str, tmp_path: Path) -> None:
+    """widget-<theme>.png (in docs/ on request): the bundled 16 currencies, 420 px wide, full page."""
     async with running_service(bundled_config) as (_, service):
         page, seen = await open_page(browser, viewport={"width": 420, "height": 400}, device_scale_factor=1)
         await page.goto(f"{service}/widget?theme={theme}")
@@ -330,7 +330,7 @@ async def test_screenshot_for_the_docs(browser: Any, bundled_config: Config, the
         assert await page.locator("tr[data-code=USD] .r b").inner_text() == USD_ARAB
         # the Arabic text is drawn with an Arabic font when one is installed
         fonts = await page.evaluate("() => document.fonts.check('15px \"Noto Sans Arabic\"', 'دولار')")
-        target = ROOT / "docs" / f"widget-{theme}.png"
+        target = screenshots(tmp_path) / f"widget-{theme}.png"
         target.parent.mkdir(exist_ok=True)
         await page.screenshot(path=str(target), full_page=True)
         assert target.stat().st_size > 10_000

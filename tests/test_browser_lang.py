@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rates.config import Config
-from tests.browser_support import CHROMIUM, ROOT, embedding_html, host_page, running_service
+from tests.browser_support import CHROMIUM, embedding_html, host_page, running_service, screenshots
 from tests.test_browser import OVERFLOW, assert_clean, browser, open_page
 
 __all__ = ["browser"]  # the Chromium fixture, shared with the other browser tests
@@ -56,7 +57,7 @@ LAYOUT = """() => {
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("lang", ["ar", "ckb", "en"])
-async def test_language_and_theme(browser: Any, bundled_config: Config, lang: str, theme: str) -> None:
+async def test_language_and_theme(browser: Any, bundled_config: Config, lang: str, theme: str, tmp_path: Path) -> None:
     direction, usd, caption = EXPECTED[lang]
     async with running_service(bundled_config) as (_, service):
         page, seen = await open_page(browser, viewport={"width": 420, "height": 400}, device_scale_factor=1)
@@ -85,7 +86,7 @@ async def test_language_and_theme(browser: Any, bundled_config: Config, lang: st
             assert not ARABIC_SCRIPT.search(facts["text"]), ARABIC_SCRIPT.findall(facts["text"])
             assert "US Dollar" in facts["text"] and "Feb 26, 2026" in facts["text"]
         if lang != "ar":  # the Arabic page's screenshots are docs/widget-<theme>.png
-            target = ROOT / "docs" / f"widget-{lang}-{theme}.png"
+            target = screenshots(tmp_path) / f"widget-{lang}-{theme}.png"
             await page.screenshot(path=str(target), full_page=True)
             assert target.stat().st_size > 10_000
 

@@ -485,3 +485,18 @@ def test_any_document_gives_a_config_or_problems_never_a_crash(document: dict[st
         for line in exc.lines():
             assert re.match(r"c\.yaml:\d+: ", line), line
             assert "\n" not in line
+
+
+def test_a_currency_range_is_min_below_max_both_positive(write_config: Callable[[str], Path]) -> None:
+    good = write_config(MINIMAL.replace("  - KWD\n", "  - {code: KWD, range: [3000, 5500]}\n"))
+    assert load_config(good).currency_range("KWD") == (Decimal(3000), Decimal(5500))
+    assert load_config(good).currency_range("USD") is None
+    text = MINIMAL.replace(
+        "  - USD\n  - KWD\n", "  - {code: USD, range: [1500, 1000]}\n  - {code: KWD, range: [0, 5]}\n"
+    )
+    path = write_config(text)
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    lines = raised.value.lines()
+    assert any(line.startswith(f"{path}:2: currencies[0].range: ") and "MIN below MAX" in line for line in lines), lines
+    assert f"{path}:3: currencies[1].range[0]: Input should be greater than 0" in lines

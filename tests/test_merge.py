@@ -1,4 +1,4 @@
-"""From sources' accepted quotes to one IQD rate per currency (contract section 4)."""
+"""From sources' kept quotes to one IQD rate per currency (contract section 4)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from rates.config import Config, parse_config
 from rates.document import build_document, decode, encode
-from rates.merge import NO_SOURCE, NOT_REACHED, MergeInput, MergeResult, merge
-from rates.models import Hold, Quote, Rate, Resolved, SourceQuotes, StoredQuote
+from rates.merge import NO_SOURCE, NOT_COMPUTABLE, NOT_REACHED, MergeInput, MergeResult, merge
+from rates.models import Hold, KeptQuote, KeptQuotes, Quote, Rate, Resolved
 from rates.present import significant
 from rates.sources import REGISTRY
 from tests.upstream import exact_json
@@ -57,6 +57,7 @@ policy:
   stale_after: 36h
   max_jump: 10%
   agree_within: 2%
+  published_within: 3650d  # the aggregator fixtures are from 2024
 """
 
 
@@ -72,43 +73,43 @@ def make_config(currencies: str, sources: str = SOURCES) -> Config:
 CONFIG = make_config("[USD, KWD, BHD, SAR, QAR, EUR, GBP]")
 
 
-def cbi(fetched_at: datetime = FRESH, day: date = CBI_DAY, **rates: tuple[str, str, str]) -> SourceQuotes:
+def cbi(fetched_at: datetime = FRESH, day: date = CBI_DAY, **rates: tuple[str, str, str]) -> KeptQuotes:
     """The CBI's direct quotes: code → (buy, sell, rate)."""
     rates = rates or {"USD": ("1300", "1310", "1310")}
     quotes = {
-        code: StoredQuote(Quote(code, Decimal(rate), day, Decimal(buy), Decimal(sell)), fetched_at)
+        code: KeptQuote(Quote(code, Decimal(rate), day, Decimal(buy), Decimal(sell)), fetched_at)
         for code, (buy, sell, rate) in rates.items()
     }
-    return SourceQuotes("cbi", "IQD", quotes)
+    return KeptQuotes("cbi", "IQD", quotes)
 
 
-def er_api(fetched_at: datetime = FRESH, payload: bytes = ER_USD_BYTES) -> SourceQuotes:
+def er_api(fetched_at: datetime = FRESH, payload: bytes = ER_USD_BYTES) -> KeptQuotes:
     """er-api's quotes exactly as its adapter reads the real fixture."""
     source = REGISTRY["open-er-api"](CONFIG.source("er-api"))
     parsed = source.parse(payload)
-    return SourceQuotes("er-api", parsed.ref, {q.code: StoredQuote(q, fetched_at) for q in parsed.quotes})
+    return KeptQuotes("er-api", parsed.ref, {q.code: KeptQuote(q, fetched_at) for q in parsed.quotes})
 
 
-def floatrates(fetched_at: datetime = FRESH) -> SourceQuotes:
+def floatrates(fetched_at: datetime = FRESH) -> KeptQuotes:
     parsed = REGISTRY["floatrates"](CONFIG.source("floatrates")).parse(FLOAT_GBP_BYTES)
-    return SourceQuotes("floatrates", parsed.ref, {q.code: StoredQuote(q, fetched_at) for q in parsed.quotes})
+    return KeptQuotes("floatrates", parsed.ref, {q.code: KeptQuote(q, fetched_at) for q in parsed.quotes})
 
 
-def fixed(config: Config, source_id: str, fetched_at: datetime = FRESH) -> SourceQuotes:
+def fixed(config: Config, source_id: str, fetched_at: datetime = FRESH) -> KeptQuotes:
     parsed = REGISTRY["fixed"](config.source(source_id)).parse(b"")
-    return SourceQuotes(source_id, parsed.ref, {q.code: StoredQuote(q, fetched_at) for q in parsed.quotes})
+    return KeptQuotes(source_id, parsed.ref, {q.code: KeptQuote(q, fetched_at) for q in parsed.quotes})
 
 
-def official(rate: str, fetched_at: datetime = FRESH) -> SourceQuotes:
+def official(rate: str, fetched_at: datetime = FRESH) -> KeptQuotes:
     quote = Quote("USD", Decimal(rate), date(2023, 2, 8))
-    return SourceQuotes("cbi-official", "IQD", {"USD": StoredQuote(quote, fetched_at)})
+    return KeptQuotes("cbi-official", "IQD", {"USD": KeptQuote(quote, fetched_at)})
 
 
 def run(
-    sources: list[SourceQuotes],
+    sources: list[KeptQuotes],
     config: Config = CONFIG,
     *,
-    accepted: Mapping[str, Resolved] | None = None,
+    baselines: Mapping[str, Resolved] | None = None,
     holds: Mapping[str, Hold] | None = None,
     now: datetime = NOW,
 ) -> MergeResult:
@@ -116,7 +117,7 @@ def run(
         MergeInput(
             config=config,
             sources={s.source_id: s for s in sources},
-            accepted=dict(accepted or {}),
+            baselines=dict(baselines or {}),
             holds=dict(holds or {}),
             rejections={},
             now=now,
@@ -306,23 +307,23 @@ def test_cross_is_stale_when_the_aggregator_is() -> None:
 BEFORE = NOW - timedelta(days=1)
 
 
-def accepted_usd(rate: str = "1310", source: str = "cbi") -> dict[str, Resolved]:
+def baseline_usd(rate: str = "1310", source: str = "cbi") -> dict[str, Resolved]:
     previous = Resolved("USD", Decimal(rate), source, date(2026, 2, 25), BEFORE, False, Decimal(1300), Decimal(rate))
     return {"USD": previous}
 
 
 def test_a_jump_over_max_jump_is_held() -> None:
-    result = run([cbi(USD=("1490", "1500", "1500"))], accepted=accepted_usd())
+    result = run([cbi(USD=("1490", "1500", "1500"))], baselines=baseline_usd())
     usd = row(result, "USD")
     assert (usd.status, usd.rate, usd.source, usd.published) == ("held", Decimal(1310), "cbi", date(2026, 2, 25))
     assert result.holds["USD"] == Hold("USD", "cbi", Decimal(1310), Decimal(1500), NOW)
-    assert result.accepted["USD"].rate == Decimal(1310)
+    assert result.baselines["USD"].rate == Decimal(1310)
 
 
 @pytest.mark.parametrize(("new", "held"), [("1441", False), ("1441.01", True), ("1179", False), ("1178.99", True)])
 def test_max_jump_boundary(new: str, held: bool) -> None:
     """10% of 1310 is 131: a move of exactly 10% is accepted, more is held."""
-    result = run([cbi(USD=(new, new, new))], accepted=accepted_usd())
+    result = run([cbi(USD=(new, new, new))], baselines=baseline_usd())
     usd = row(result, "USD")
     assert (usd.status == "held") is held
     assert usd.rate == (Decimal(1310) if held else Decimal(new))
@@ -331,52 +332,52 @@ def test_max_jump_boundary(new: str, held: bool) -> None:
 
 def test_a_second_source_agreeing_within_agree_within_confirms_the_jump() -> None:
     # |1480 - 1500| / 1500 = 1.3% <= 2%
-    result = run([cbi(USD=("1490", "1500", "1500")), official("1480")], accepted=accepted_usd())
+    result = run([cbi(USD=("1490", "1500", "1500")), official("1480")], baselines=baseline_usd())
     usd = row(result, "USD")
     assert (usd.status, usd.rate, usd.source) == ("ok", Decimal(1500), "cbi")
     assert result.holds == {}
-    assert result.accepted["USD"].rate == Decimal(1500)
+    assert result.baselines["USD"].rate == Decimal(1500)
 
 
 def test_a_second_source_too_far_off_does_not_confirm() -> None:
     # |1465 - 1500| / 1500 = 2.3% > 2%
-    result = run([cbi(USD=("1490", "1500", "1500")), official("1465")], accepted=accepted_usd())
+    result = run([cbi(USD=("1490", "1500", "1500")), official("1465")], baselines=baseline_usd())
     assert row(result, "USD").status == "held"
     assert result.holds["USD"].new == Decimal(1500)
 
 
 def test_a_less_preferred_source_does_not_replace_a_held_value() -> None:
     # cbi-official still says about the old value; the held old value stays, not cbi-official's.
-    result = run([cbi(USD=("1490", "1500", "1500")), official("1309")], accepted=accepted_usd())
+    result = run([cbi(USD=("1490", "1500", "1500")), official("1309")], baselines=baseline_usd())
     usd = row(result, "USD")
     assert (usd.status, usd.rate, usd.source) == ("held", Decimal(1310), "cbi")
     assert usd.published == date(2026, 2, 25)
 
 
 def test_a_hold_keeps_its_start_while_the_move_persists() -> None:
-    first = run([cbi(USD=("1500", "1500", "1500"))], accepted=accepted_usd())
+    first = run([cbi(USD=("1500", "1500", "1500"))], baselines=baseline_usd())
     later = NOW + timedelta(hours=3)
-    again = run([cbi(USD=("1500", "1500", "1500"))], accepted=first.accepted, holds=first.holds, now=later)
+    again = run([cbi(USD=("1500", "1500", "1500"))], baselines=first.baselines, holds=first.holds, now=later)
     assert again.holds["USD"].since == NOW
-    moved = run([cbi(USD=("1600", "1600", "1600"))], accepted=first.accepted, holds=first.holds, now=later)
+    moved = run([cbi(USD=("1600", "1600", "1600"))], baselines=first.baselines, holds=first.holds, now=later)
     assert moved.holds["USD"] == Hold("USD", "cbi", Decimal(1310), Decimal(1600), later)
 
 
 def test_a_move_back_within_max_jump_clears_the_hold() -> None:
-    first = run([cbi(USD=("1500", "1500", "1500"))], accepted=accepted_usd())
-    back = run([cbi(USD=("1300", "1315", "1315"))], accepted=first.accepted, holds=first.holds)
+    first = run([cbi(USD=("1500", "1500", "1500"))], baselines=baseline_usd())
+    back = run([cbi(USD=("1300", "1315", "1315"))], baselines=first.baselines, holds=first.holds)
     assert (row(back, "USD").status, row(back, "USD").rate) == ("ok", Decimal(1315))
     assert back.holds == {}
 
 
 def test_crosses_use_the_shown_dollar_while_a_dollar_move_is_held() -> None:
-    result = run([cbi(USD=("1500", "1500", "1500")), er_api()], accepted=accepted_usd())
+    result = run([cbi(USD=("1500", "1500", "1500")), er_api()], baselines=baseline_usd())
     assert row(result, "KWD").rate == Decimal(1310) / ER_KWD
 
 
 def test_a_cross_rate_jump_is_held_too() -> None:
     previous = {"KWD": Resolved("KWD", Decimal(3000), "er-api", ER_DAY, BEFORE, False)}
-    result = run([cbi(), er_api()], accepted=previous)
+    result = run([cbi(), er_api()], baselines=previous)
     kwd = row(result, "KWD")
     assert (kwd.status, kwd.rate) == ("held", Decimal(3000))
     assert result.holds["KWD"].new == Decimal(1310) / ER_KWD
@@ -448,14 +449,14 @@ POSITIVE = st.decimals(
 def test_cross_rate_arithmetic(a: Decimal, b: Decimal) -> None:
     """IQD per KWD = (IQD per USD) / (KWD per USD), published with at most 6 significant digits."""
     sources = [
-        SourceQuotes("dinar", "IQD", {"USD": StoredQuote(Quote("USD", a, date(2020, 1, 1)), FRESH)}),
-        SourceQuotes("peg", "USD", {"KWD": StoredQuote(Quote("KWD", b, date(2021, 1, 1)), FRESH)}),
+        KeptQuotes("dinar", "IQD", {"USD": KeptQuote(Quote("USD", a, date(2020, 1, 1)), FRESH)}),
+        KeptQuotes("peg", "USD", {"KWD": KeptQuote(Quote("KWD", b, date(2021, 1, 1)), FRESH)}),
     ]
     result = run(sources, PROPERTY_CONFIG)
     kwd = row(result, "KWD")
     assert kwd.rate == a / b
     assert significant(kwd.rate) == sig6(a / b)
-    assert kwd.published == date(2020, 1, 1)
+    assert kwd.published == date(2021, 1, 1)  # only decrees and pegs: the latest of their dates
 
     payload = encode(build_document(PROPERTY_CONFIG, result.rates, {}, NOW)).decode()
     tokens = dict(re.findall(r'"code":"([A-Z]{3})","name":"[^"]*","rate":([^,]+),', payload))
@@ -465,3 +466,143 @@ def test_cross_rate_arithmetic(a: Decimal, b: Decimal) -> None:
         assert Decimal(token) == sig6(exact)
         assert len(token.replace(".", "").strip("0")) <= 6
     assert decode(payload.encode())["rates"][1]["rate"] == sig6(a / b)
+
+
+# --- publication dates through pegs (contract section 4) --------------------------------
+
+
+def test_a_cross_through_a_peg_is_dated_by_its_changing_side() -> None:
+    """A peg fixed in 2001 does not make today's riyal look 25 years old."""
+    result = run([cbi(), fixed(CONFIG, "pegs")])
+    assert row(result, "SAR").published == CBI_DAY
+    assert row(result, "BHD").published == CBI_DAY
+
+
+def test_a_cross_built_only_from_decrees_is_dated_by_the_latest() -> None:
+    result = run([fixed(CONFIG, "cbi-official"), fixed(CONFIG, "pegs")])
+    sar = row(result, "SAR")
+    assert (sar.source, sar.published) == ("pegs", date(2023, 2, 8))  # not the peg's 2001-07-09
+
+
+# --- published_within ----------------------------------------------------------------------
+
+
+def window_config(days: int) -> Config:
+    return make_config("[USD, KWD, SAR]", SOURCES.replace("published_within: 3650d", f"published_within: {days}d"))
+
+
+def test_an_old_publication_date_is_stale_however_fresh_the_fetch() -> None:
+    """Baghdad days: NOW is 2026-03-01 12:00 in Baghdad; CBI_DAY is three days before."""
+    config = window_config(3)
+    fresh = run([cbi(), fixed(config, "pegs"), fixed(config, "cbi-official")], config)
+    assert row(fresh, "USD").status == "ok"
+    assert row(fresh, "SAR").status == "ok"
+    config = window_config(2)
+    old = run([cbi(), fixed(config, "pegs"), fixed(config, "cbi-official")], config)
+    usd, sar = row(old, "USD"), row(old, "SAR")
+    assert (usd.status, usd.rate, usd.published) == ("stale", Decimal(1310), CBI_DAY)
+    assert sar.status == "stale", "a cross is stale when either side is"
+
+
+def test_fixed_quotes_are_exempt_from_published_within() -> None:
+    config = window_config(1)
+    result = run([fixed(config, "cbi-official"), fixed(config, "pegs")], config)
+    assert {row(result, c).status for c in ("USD", "SAR")} == {"ok"}
+
+
+# --- range ---------------------------------------------------------------------------------
+
+
+def test_a_value_outside_the_currency_range_is_refused_and_the_next_source_serves() -> None:
+    config = make_config("[{code: USD, range: [1000, 2000]}, KWD]")
+    result = run([cbi(USD=("13", "13.1", "13.1")), fixed(config, "cbi-official"), er_api()], config)
+    usd = row(result, "USD")
+    assert (usd.rate, usd.source, usd.status) == (Decimal(1310), "cbi-official", "ok")
+    assert result.refused == {"cbi": (("USD", "out of range 1000..2000 IQD (13.1)"),)}
+    assert result.baselines["USD"].source == "cbi-official"  # the refused value never became a baseline
+
+
+def test_no_value_inside_the_range_is_unavailable() -> None:
+    config = make_config("[{code: KWD, range: [1, 2]}]")
+    result = run([cbi(), er_api()], config)
+    assert (row(result, "KWD").status, row(result, "KWD").rate) == ("unavailable", None)
+    assert "er-api" in result.refused
+
+
+# --- arithmetic that cannot freeze the document -----------------------------------------------
+
+
+def er_api_with(**rates: str) -> KeptQuotes:
+    quotes = er_api()
+    changed = {code: KeptQuote(Quote(code, Decimal(v), ER_DAY), FRESH) for code, v in rates.items()}
+    return KeptQuotes("er-api", "USD", {**quotes.quotes, **changed})
+
+
+def test_a_currency_that_cannot_be_computed_is_unavailable_and_the_others_go_on() -> None:
+    result = run([cbi(), er_api_with(KWD="1E-999999", EUR="1E+999999")])
+    kwd, eur = row(result, "KWD"), row(result, "EUR")
+    assert (kwd.status, kwd.rate, kwd.reason) == ("unavailable", None, NOT_COMPUTABLE)
+    assert (eur.status, eur.rate, eur.reason) == ("unavailable", None, NOT_COMPUTABLE)  # would underflow to 0
+    assert (row(result, "USD").rate, row(result, "GBP").rate) == (Decimal(1310), Decimal(1310) / ER_USD["rates"]["GBP"])
+    assert b'"rate":0' not in encode(build_document(CONFIG, result.rates, {}, NOW))
+
+
+# --- cold start -------------------------------------------------------------------------------
+
+
+def test_a_baseline_set_while_the_official_source_was_silent_does_not_hold_it() -> None:
+    """The CBI timed out at first: TRY came from er-api. When the CBI answers, its TRY is shown."""
+    config = make_config("[USD, TRY]")
+    first = run([fixed(config, "cbi-official"), er_api()], config)
+    assert (row(first, "TRY").source, first.baselines["TRY"].provisional) == ("er-api", True)
+    official_try = ("29.6", "29.841", "29.841")
+    later = run(
+        [cbi(USD=("1300", "1310", "1310"), TRY=official_try), fixed(config, "cbi-official"), er_api()],
+        config,
+        baselines=first.baselines,
+        holds=first.holds,
+    )
+    try_ = row(later, "TRY")
+    assert (try_.status, try_.rate, try_.source) == ("ok", Decimal("29.841"), "cbi")
+    assert later.holds == {} and not later.baselines["TRY"].provisional
+    # From now on the official value is a real baseline: a 40 % jump is held.
+    jumped = run([cbi(TRY=("41", "41.8", "41.8")), er_api()], config, baselines=later.baselines, holds=later.holds)
+    assert row(jumped, "TRY").status == "held"
+
+
+# --- merge never raises -------------------------------------------------------------------------
+
+CODES = ("USD", "EUR", "KWD", "GBP")
+ANY_NUMBER = st.builds(
+    lambda mantissa, exponent: Decimal(f"{mantissa}E{exponent}"),
+    st.integers(min_value=1, max_value=10**12),
+    st.integers(min_value=-999_999, max_value=999_980) | st.integers(min_value=-40, max_value=40),
+)
+DAYS = st.dates(min_value=date(1990, 1, 1), max_value=date(2026, 3, 1))
+MOMENTS = st.sampled_from([FRESH, NOW - timedelta(days=40), NOW - timedelta(days=4000)])
+
+
+@st.composite
+def quote_sets(draw: st.DrawFn) -> list[KeptQuotes]:
+    sets = []
+    for source_id, ref in (("cbi", "IQD"), ("er-api", "USD"), ("floatrates", "GBP"), ("cbi-official", "IQD")):
+        if draw(st.booleans()):
+            codes = draw(st.lists(st.sampled_from((*CODES, "IQD")), unique=True, max_size=5))
+            quotes = {code: KeptQuote(Quote(code, draw(ANY_NUMBER), draw(DAYS)), draw(MOMENTS)) for code in codes}
+            sets.append(KeptQuotes(source_id, ref, quotes))
+    return sets
+
+
+@settings(max_examples=150, deadline=None)
+@given(quote_sets(), st.dictionaries(st.sampled_from(CODES), ANY_NUMBER, max_size=4), st.booleans())
+def test_merge_never_raises_for_any_quotes_and_holds(
+    sets: list[KeptQuotes], old: dict[str, Decimal], with_holds: bool
+) -> None:
+    config = make_config("[USD, EUR, KWD, GBP]")
+    baselines = {code: Resolved(code, rate, "er-api", ER_DAY, BEFORE, False) for code, rate in old.items()}
+    holds = {code: Hold(code, "cbi", rate, rate * 2, BEFORE) for code, rate in old.items()} if with_holds else {}
+    result = run(sets, config, baselines=baselines, holds=holds)
+    for rate in result.rates:
+        assert (rate.rate is None) == (rate.status == "unavailable")
+        assert rate.rate is None or (rate.rate.is_finite() and rate.rate > 0)
+    encode(build_document(config, result.rates, {}, NOW))

@@ -17,7 +17,7 @@ from rates.cli import main
 from rates.config import Config, load_config
 from rates.document import decode
 from rates.fetch import MAX_BODY, Fetcher
-from rates.refresh import Pipeline, failed_network
+from rates.refresh import Refresher, failed_network
 from rates.store import Store
 from tests.upstream import CBI_WORKBOOK, Upstream, bundled_config_text, exact_json, fixture
 
@@ -62,7 +62,7 @@ def expected_rows() -> dict[str, tuple[Decimal, Decimal | None, Decimal | None, 
         rows[code] = (sig6(Decimal(sell)), sig6(Decimal(buy)), sig6(Decimal(sell)), "cbi", CBI_DAY)
     for code, peg in PEGS.items():  # the CBI sheet has no QAR in 2026, nor BHD
         per = Decimal(peg)
-        rows[code] = (via("1310", per), via("1300", per), via("1310", per), "pegs", "2001-07-09")
+        rows[code] = (via("1310", per), via("1300", per), via("1310", per), "pegs", CBI_DAY)  # the changing side
     for code in ("KWD", "EGP", "IRR", "SYP", "LBP", "YER"):
         per = ER_USD["rates"][code]
         rows[code] = (via("1310", per), via("1300", per), via("1310", per), "er-api", ER_DAY)
@@ -324,7 +324,7 @@ async def test_other_sources_failing(
         for code in ("EUR", "GBP", "KWD", "TRY"):
             rate = via("1310", ER_USD["rates"][code])
             assert (Decimal(table[code]["rate"]), table[code]["source"]) == (rate, "er-api"), code
-            assert table[code]["published"] == "2023-02-08"  # the older of the two dates
+            assert table[code]["published"] == ER_DAY  # its changing side, not the decree's date
     assert_nothing_wrong(stored(config)[1])
 
 
@@ -429,7 +429,7 @@ async def refresh(config: Config, clock: Clock) -> tuple[bool, dict[str, Any], d
     store = Store(config.storage.dir)
     try:
         async with Fetcher() as fetcher:
-            outcomes, payload = await Pipeline(config, store, fetcher, clock=clock).refresh_all()
+            outcomes, payload = await Refresher(config, store, fetcher, clock=clock).refresh_all()
     finally:
         store.close()
     failures = {o.source_id: o.message for o in outcomes if not o.ok}
@@ -547,7 +547,7 @@ sources:
     finally:
         store.close()
     assert (kwd.value, kwd.published) == (Decimal("0.3068"), date(2026, 12, 1))
-    assert entries(document)["KWD"]["published"] == "2023-02-08"  # the older: the decree's
+    assert entries(document)["KWD"]["published"] == "2026-12-01"  # its changing side: the feed's Baghdad day
 
 
 async def test_a_json_source_end_to_end(upstream: Served, tmp_path: Path, capsys: Capture) -> None:
@@ -577,6 +577,36 @@ storage:
     assert run.code == 0 and run.err == ""
     rows = entries(decode(run.out.encode()))
     assert (rows["KWD"]["rate"], rows["KWD"]["source"]) == (via("1310", Decimal("0.3068")), "feed")
-    assert rows["KWD"]["published"] == "2023-02-08"  # older of 2026-11-20 and the decree's date
+    assert rows["KWD"]["published"] == "2026-11-20"  # the feed's date: the decree does not age it
     assert rows["EGP"]["rate"] == via("1310", Decimal("48.35"))
     assert (tmp_path / "store").is_dir()
+
+
+# --- the failure boundary ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stamp", ["1e12", "-1e20", "1e400"])
+async def test_any_error_a_source_raises_is_that_source_s_failure(
+    upstream: Served, tmp_path: Path, capsys: Capture, stamp: str
+) -> None:
+    """An out-of-range ``time_last_update_unix`` fails er-api alone, with a one-line reason, stored."""
+    server, origin = upstream
+    config = write_bundled(tmp_path, origin)
+    body = fixture("open_er_api_latest_USD.json")
+    server.fault(
+        ER, body=body.replace(b'"time_last_update_unix":1724025751', f'"time_last_update_unix":{stamp}'.encode())
+    )
+    run = await fetch(capsys, config)
+    assert run.code == 0
+    assert list(run.failed) == ["er-api"], run.err
+    reason = run.failed["er-api"]
+    assert reason and "\n" not in reason
+    table = run.table()
+    # Every other source's refresh went on: the CBI's, the pegs', floatrates' crosses.
+    assert Decimal(table["USD"]["rate"]) == 1310 and table["USD"]["source"] == "cbi"
+    assert Decimal(table["SAR"]["rate"]) == Decimal("349.333") and table["SAR"]["source"] == "cbi"
+    assert (Decimal(table["KWD"]["rate"]), table["KWD"]["source"]) == (float_cross("KWD"), "floatrates")
+    with Store(load_config(config).storage.dir) as store:
+        assert store.status("er-api").last_error == reason
+        assert store.status("er-api").failures == 1
+        assert store.source_quotes(["er-api"]) == {}

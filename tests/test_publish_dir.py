@@ -41,13 +41,15 @@ def publish_config(tmp_path: Path, origin: str, publish: str) -> Path:
 async def started(aiohttp_client: MakeClient, config: Path) -> tuple[Client, Service]:
     client = await aiohttp_client(create_app(load_config(config)), auto_decompress=False)
     service = client.app[SERVICE]
+    publisher = service.publisher
     for _ in range(400):
-        if service.published is not None and service.source_report and all(s["ok"] for s in service.source_report):
+        report = publisher.source_report
+        if publisher.snapshot is not None and report and all(s["ok"] for s in report):
             break
         await client.get("/readyz")
         await asyncio.sleep(0.05)
-    assert service.mirror is not None
-    await service.mirror.idle()
+    assert service.publisher.mirror is not None
+    await service.publisher.mirror.idle()
     return client, service
 
 
@@ -68,8 +70,8 @@ async def change_er_api(upstream: Upstream, service: Service, egp_per_usd: str) 
     payload["rates"]["EGP"] = Decimal(egp_per_usd)
     upstream.fault("/v6/latest/USD", body=exact_json(payload), content_type="application/json")
     await service.run_source("er-api")
-    assert service.mirror is not None
-    await service.mirror.idle()
+    assert service.publisher.mirror is not None
+    await service.publisher.mirror.idle()
 
 
 def fixture_bytes() -> bytes:

@@ -11,8 +11,10 @@ from aiohttp.test_utils import TestServer
 from rates.config import parse_config
 from rates.errors import ConfigProblem, FetchError, SourceError
 from rates.fetch import Fetcher
+from rates.models import SourceStatus
+from rates.publisher import read_report
 from rates.redact import redact, redact_url
-from rates.store import SourceStatus, Store, source_report
+from rates.store import Store
 from tests.upstream import Upstream
 
 
@@ -77,7 +79,7 @@ def test_a_reason_stored_before_redaction_is_redacted_when_shown(tmp_path: Path)
     try:
         raw = "cannot fetch https://me:PASS@x.example/r.json?app_id=KEY: HTTP 403"
         store.save_fetch(None, SourceStatus("feed", last_error=raw, failures=1))
-        (report,) = source_report(store, config, {})
+        (report,) = read_report(store, config, {})
     finally:
         store.close()
     assert report["last_error"] == "cannot fetch https://***@x.example/r.json?***: HTTP 403"

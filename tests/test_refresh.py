@@ -8,7 +8,7 @@ import pytest
 
 from rates.config import Config
 from rates.fetch import Fetcher
-from rates.refresh import Pipeline
+from rates.refresh import Refresher
 from rates.store import Store
 from tests.upstream import Upstream
 
@@ -22,7 +22,7 @@ async def test_a_failure_is_logged_once_per_streak_and_the_recovery_once(
     store = Store(bundled_config.storage.dir)
     try:
         async with Fetcher() as fetcher:
-            pipeline = Pipeline(bundled_config, store, fetcher)
+            pipeline = Refresher(bundled_config, store, fetcher)
             source = pipeline.sources["er-api"]
             with caplog.at_level(logging.INFO, logger="rates.refresh"):
                 assert (await pipeline.run_source(source)).ok

@@ -133,8 +133,8 @@ def test_a_word_where_a_number_belongs_is_never_a_number() -> None:
     body["rates"] = {"USD": 1, "KWD": "n/a", "EUR": None, "GBP": True, "EGP": "48.8"}
     quotes = build("open-er-api").parse(exact_json(body))
     checked = check(quotes.quotes, date(2026, 1, 1))
-    assert [q.code for q in checked.accepted] == ["EGP"]
-    assert checked.accepted[0].value == Decimal("48.8")
+    assert [q.code for q in checked.valid] == ["EGP"]
+    assert checked.valid[0].value == Decimal("48.8")
     assert dict(checked.rejected) == {"KWD": "not a number", "EUR": "not a number", "GBP": "not a number"}
 
 

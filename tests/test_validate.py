@@ -17,8 +17,8 @@ TODAY = date(2026, 3, 1)
 
 def reason(quote: Quote) -> str | None:
     checked = check((quote,), TODAY)
-    if checked.accepted:
-        assert checked.accepted == (quote,) and not checked.rejected
+    if checked.valid:
+        assert checked.valid == (quote,) and not checked.rejected
         return None
     assert checked.rejected[0][0] == quote.code
     return checked.rejected[0][1]
@@ -85,7 +85,7 @@ def test_check_keeps_good_quotes_and_names_every_bad_one() -> None:
         Quote("JPY", Decimal(150), TODAY + timedelta(days=3)),
     )
     checked = check(quotes, TODAY)
-    assert checked.accepted == (good,)
+    assert checked.valid == (good,)
     assert checked.rejected == (
         ("KWD", "zero"),
         ("EGP", "negative"),
@@ -98,7 +98,7 @@ def test_check_keeps_good_quotes_and_names_every_bad_one() -> None:
 
 @given(st.decimals(allow_nan=True, allow_infinity=True), st.dates(max_value=date(2030, 1, 1)))
 def test_only_sane_positive_values_dated_since_1990_pass(value: Decimal, published: date) -> None:
-    accepted = bool(check((Quote("KWD", value, published),), TODAY).accepted)
+    accepted = bool(check((Quote("KWD", value, published),), TODAY).valid)
     assert accepted == (value.is_finite() and MIN_QUOTE <= value <= MAX_QUOTE and EARLIEST <= published <= TODAY)
 
 

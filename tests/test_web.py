@@ -25,13 +25,14 @@ from babel.numbers import get_currency_name
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rates.clock import BAGHDAD
 from rates.config import Config, load_config
 from rates.fetch import Fetcher
 from rates.present import significant
-from rates.publish import VARIANTS_PER_SNAPSHOT
-from rates.refresh import BAGHDAD, Pipeline
+from rates.refresh import Refresher
+from rates.snapshot import VARIANTS_PER_SNAPSHOT
 from rates.store import Store
-from rates.web import SERVICE, create_app
+from rates.web import PUBLISHER, SERVICE, create_app
 from tests.upstream import CBI_WORKBOOK, FIXTURES, Upstream, bundled_config_text
 
 Client = TestClient[web.Request, web.Application]
@@ -183,7 +184,7 @@ async def test_rates_document_shape_and_numbers(client: Client, bundled_config: 
     # A peg from the config: 1310 ÷ 3.64.
     assert rates["QAR"]["source"] == "pegs"
     assert rates["QAR"]["rate"] == significant(Decimal(1310) / Decimal("3.64")) == Decimal("359.89")
-    assert rates["QAR"]["published"] == "2001-07-09"
+    assert rates["QAR"]["published"] == "2026-02-26"  # dated by its changing side, the CBI dollar
 
     # per is only a display hint: rate stays IQD per ONE unit; the config's name wins.
     assert rates["IRR"]["per"] == 10 and rates["IRR"]["name"] == "تومان إيراني"
@@ -305,7 +306,7 @@ async def seed(config: Config, at: datetime) -> None:
     store = Store(config.storage.dir)
     try:
         async with Fetcher() as fetcher:
-            await Pipeline(config, store, fetcher, clock=lambda: at).refresh_all()
+            await Refresher(config, store, fetcher, clock=lambda: at).refresh_all()
     finally:
         store.close()
 
@@ -961,8 +962,8 @@ async def test_widget_js(client: Client) -> None:
 
 
 async def test_variant_caches_stay_bounded(client: Client, bundled_config: Config) -> None:
-    service = client.app[SERVICE]
-    snapshot = service.published
+    publisher = client.app[PUBLISHER]
+    snapshot = publisher.snapshot
     assert snapshot is not None
     codes = bundled_config.codes
     subsets = itertools.chain(itertools.combinations(codes, 2), itertools.combinations(codes, 3))
@@ -977,24 +978,24 @@ async def test_variant_caches_stay_bounded(client: Client, bundled_config: Confi
         for response in batch:
             assert response.status == 200
             await response.read()
-        largest = max(largest, len(service.published._widgets))
-        assert len(service.published._widgets) <= VARIANTS_PER_SNAPSHOT
+        largest = max(largest, len(publisher.snapshot._widgets))
+        assert len(publisher.snapshot._widgets) <= VARIANTS_PER_SNAPSHOT
     assert largest == VARIANTS_PER_SNAPSHOT
-    assert service.published is snapshot  # one snapshot all along: the bound was really tested
+    assert publisher.snapshot is snapshot  # one snapshot all along: the bound was really tested
 
     for n, subset in enumerate(itertools.islice(itertools.combinations(codes, 3), 300)):
         response = await client.get("/api/v1/rates", params={"symbols": ",".join(subset)})
         assert response.status == 200
         await response.read()
         if n % 50 == 0:
-            assert len(service.published._subsets) <= VARIANTS_PER_SNAPSHOT
-    assert len(service.published._subsets) == VARIANTS_PER_SNAPSHOT
+            assert len(publisher.snapshot._subsets) <= VARIANTS_PER_SNAPSHOT
+    assert len(publisher.snapshot._subsets) == VARIANTS_PER_SNAPSHOT
 
     for days in range(1, 301):
         response = await client.get("/api/v1/history/USD", params={"days": str(days)})
         assert response.status == 200
         await response.read()
-    assert len(service.published._histories) == VARIANTS_PER_SNAPSHOT
+    assert len(publisher.snapshot._histories) == VARIANTS_PER_SNAPSHOT
 
     # An evicted variant is rendered again, identically.
     first = queries[0]

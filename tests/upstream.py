@@ -165,6 +165,8 @@ def bundled_config_text(origin: str, store_dir: str) -> str:
         "https://open.er-api.com/v6/latest/USD": f"{origin}/v6/latest/USD",
         "https://www.floatrates.com/daily/usd.json": f"{origin}/daily/gbp.json",
         "dir: var/rates": f"dir: {store_dir}",
+        # The aggregator fixtures were published in 2024: within the window, or every cross is stale.
+        "published_within: 10d": "published_within: 3650d",
     }.items():
         assert real in text, real
         text = text.replace(real, local)

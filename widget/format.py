@@ -13,16 +13,16 @@ from __future__ import annotations
 import decimal
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_time, get_datetime_format
 from babel.numbers import format_decimal
 
-from widget.texts import Digits, Lang
+from rates.clock import BAGHDAD
+from widget.choices import Digits
+from widget.texts import Lang
 
 # Iraqi Arabic month names (شباط, not فبراير), as readers in Iraq write them; Sorani as in Iraq.
 LOCALES: dict[Lang, str] = {"ar": "ar_IQ", "ckb": "ckb_IQ", "en": "en"}
-BAGHDAD = ZoneInfo("Asia/Baghdad")
 # CLDR's long dates spell the month out; English's medium one ("Nov 29, 2026") keeps a row to one line.
 DATE_LENGTH: dict[Lang, str] = {"ar": "long", "ckb": "long", "en": "medium"}
 

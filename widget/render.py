@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from widget.choices import Digits, Status, Theme
 from widget.format import (
     format_day,
     format_moment,
@@ -29,12 +30,8 @@ from widget.format import (
     positive_decimal,
 )
 from widget.names import currency_name
-from widget.texts import DIRECTION, LANGS, UNAVAILABLE, Digits, Lang, catalog, reason_code, text
+from widget.texts import DIRECTION, LANGS, UNAVAILABLE, Lang, catalog, reason_code, text
 
-Theme = Literal["light", "dark", "auto"]
-Status = Literal["ok", "stale", "held", "unavailable"]
-
-STATUSES: frozenset[str] = frozenset({"ok", "stale", "held", "unavailable"})
 MIN_REFRESH_SECONDS = 10
 TREND_WIDTH = 60
 TREND_HEIGHT = 20

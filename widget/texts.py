@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from widget.choices import Digits
+
 Lang = Literal["ar", "ckb", "en"]
 Direction = Literal["rtl", "ltr"]
-Digits = Literal["arab", "latn"]
 
 LANGS: tuple[Lang, ...] = ("ar", "ckb", "en")
 DIRECTION: Mapping[Lang, Direction] = {"ar": "rtl", "ckb": "rtl", "en": "ltr"}
@@ -22,6 +23,7 @@ DEFAULT_DIGITS: Mapping[Lang, Digits] = {"ckb": "arab", "en": "latn"}
 # Reason codes for an unavailable rate (rates.merge): the widget words them per language.
 NO_SOURCE = "no_source"
 NOT_REACHED = "not_reached"
+NOT_COMPUTABLE = "not_computable"
 UNAVAILABLE = "unavailable"
 
 MESSAGES: Mapping[str, Mapping[Lang, str]] = {
@@ -65,6 +67,11 @@ MESSAGES: Mapping[str, Mapping[Lang, str]] = {
         "ckb": "نەتوانرا نرخەکەی لە سەرچاوەکان وەربگیرێت",
         "en": "Its sources could not be reached",
     },
+    NOT_COMPUTABLE: {
+        "ar": "تعذّر حساب سعرها من أرقام المصادر",
+        "ckb": "نەتوانرا نرخەکەی لە ژمارەکانی سەرچاوەکان هەژمار بکرێت",
+        "en": "Its rate could not be computed from the sources' numbers",
+    },
     "no_rates": {
         "ar": "لا توجد أسعار متاحة حاليًا",
         "ckb": "ئێستا هیچ نرخێک بەردەست نییە",
@@ -79,7 +86,7 @@ MESSAGES: Mapping[str, Mapping[Lang, str]] = {
     "list_sep": {"ar": "، ", "ckb": "، ", "en": ", "},
 }
 
-REASONS: tuple[str, ...] = (NO_SOURCE, NOT_REACHED)
+REASONS: tuple[str, ...] = (NO_SOURCE, NOT_REACHED, NOT_COMPUTABLE)
 
 
 def text(key: str, lang: Lang) -> str:

@@ -1,4 +1,4 @@
-"""Rates document → immutable :class:`Published` snapshot of response bodies.
+"""Rates document → immutable :class:`Snapshot`: the response bodies of one data version.
 
 Built once per data change, then swapped in whole: a request only picks prepared bytes
 (raw or gzip) and their strong ETag. Variants (a ``symbols`` subset, a widget theme,
@@ -21,11 +21,12 @@ from typing import Any, Generic, TypeVar
 from rates.config import Config
 from rates.document import decode, encode
 from rates.present import significant
+from widget.choices import Digits
 from widget.render import WidgetOptions, WidgetRenderer
-from widget.texts import DEFAULT_DIGITS, Digits, Lang
+from widget.texts import DEFAULT_DIGITS, Lang
 
 K = TypeVar("K")
-Render = Callable[["Published"], "Body"]  # a variant, re-renderable on a later snapshot
+Render = Callable[["Snapshot"], "Body"]  # a variant, re-renderable on a later snapshot
 V = TypeVar("V")
 VARIANTS_PER_SNAPSHOT = 256
 
@@ -76,7 +77,7 @@ class BoundedCache(Generic[K, V]):
 
 
 @dataclass
-class Published:
+class Snapshot:
     """Everything the handlers serve for one version of the data."""
 
     document: dict[str, Any]
@@ -102,7 +103,7 @@ class Published:
         history: Mapping[str, Mapping[date, Decimal]],
         renderer: WidgetRenderer,
         default_widget: WidgetOptions,
-    ) -> Published:
+    ) -> Snapshot:
         document = decode(payload)
         entries = {e["code"]: Body.of(encode(e), JSON) for e in document["rates"]}
         published = cls(
@@ -123,10 +124,6 @@ class Published:
     def queries(self) -> list[tuple[tuple[str, str], Render]]:
         """The (route, raw query) variants asked for from this snapshot, least recent first."""
         return [(key, render) for key, (render, _) in self._queried.items()]
-
-    @property
-    def codes(self) -> list[str]:
-        return [e["code"] for e in self.document["rates"]]
 
     def rates_for(self, symbols: tuple[str, ...] | None) -> Body:
         if symbols is None:
