@@ -12,7 +12,7 @@ from typing import Any
 
 from rates.config import Config, config_path, load_config
 from rates.document import decode
-from rates.errors import ConfigError, RatesError
+from rates.errors import ConfigError, RatesError, TlsError
 from rates.fetch import Fetcher
 from rates.refresh import Pipeline, failed_network
 from rates.store import Store
@@ -33,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return EXIT_CONFIG
+    except TlsError as exc:
+        print(f"rates: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except RatesError as exc:
         print(f"rates: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -46,6 +49,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: server.host)")
     serve.add_argument("--port", type=int, help="listen port (default: server.port)")
     serve.add_argument("--access-log", action="store_true", help="log one line per request (off: it costs throughput)")
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
 
     fetch = _command(commands, "fetch", "run every source once, store and print the result", _fetch)
     fetch.add_argument("--json", action="store_true", help="print the /api/v1/rates document")
@@ -149,5 +154,9 @@ def _export(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from rates.server import serve
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("rates: --tls-cert and --tls-key go together: give both to serve HTTPS", file=sys.stderr)
+        return EXIT_CONFIG
     path = config_path(args.config)
-    return serve(path, load_config(path), host=args.host, port=args.port, access_log=args.access_log)
+    tls = None if args.tls_cert is None else (args.tls_cert, args.tls_key)
+    return serve(path, load_config(path), host=args.host, port=args.port, access_log=args.access_log, tls=tls)

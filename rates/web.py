@@ -13,6 +13,8 @@ from typing import Any, cast
 
 from aiohttp import web
 
+from rates.compat.routes import COMPAT, Compat
+from rates.compat.routes import ROUTES as COMPAT_ROUTES
 from rates.config import Config
 from rates.document import iso_time
 from rates.http_log import ParserErrorLog
@@ -50,6 +52,7 @@ def create_app(config: Config) -> web.Application:
     )
     service = Service(config)
     app[SERVICE] = service
+    app[COMPAT] = Compat(service)
     app.cleanup_ctx.append(_lifecycle)
     routes = [
         ("/api/v1/rates", _rates),
@@ -63,6 +66,7 @@ def create_app(config: Config) -> web.Application:
         ("/healthz", _healthz),
         ("/readyz", _readyz),
         ("/metrics", _metrics),
+        *COMPAT_ROUTES,  # Frankfurter, Open Exchange Rates, currency-api, ExchangeRate-API
     ]
     for path, handler in routes:
         app.router.add_get(path, handler)
