@@ -31,6 +31,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from rates.compat import openapi as compat_openapi
 from rates.config import Config
 from rates.document import encode
 from rates.publish import JSON, Body
@@ -54,10 +55,11 @@ def openapi_document(config: Config) -> Json:
             {"name": "rates", "description": "The rates document, one currency, history."},
             {"name": "widget", "description": "The embeddable widget and its loader."},
             {"name": "status", "description": "Health, readiness, sources, config, metrics (never cached)."},
+            compat_openapi.TAG,
         ],
-        "paths": _paths(),
+        "paths": _paths() | compat_openapi.paths(config.codes),
         "components": {
-            "schemas": _schemas(config),
+            "schemas": _schemas(config) | compat_openapi.schemas(),
             "parameters": _parameters(config),
             "headers": _headers(config),
             "responses": _responses(),
