@@ -23,7 +23,7 @@ To add a route:
 4. document it for people in ``docs/api.md`` (``tests/test_docs.py`` checks every path and
    query parameter is mentioned there).
 
-The compatibility endpoints are described in :mod:`rates.openapi_compat`, with these builders.
+The compatibility endpoints are described in :mod:`rates.compat.openapi` (merged in below).
 """
 
 from __future__ import annotations
