@@ -62,7 +62,7 @@ def test_tls_from_the_config_file_serves_https_only(
     assert service.url.startswith("https://")
     assert service.get_json("/api/v1/rates/USD")["rate"] == 1310
     assert service.get_json("/latest?from=USD&to=IQD")["rates"] == {"IQD": 1310}
-    assert "serving on https://" in service.log_text()
+    assert "starting on https://" in service.log_text()
     # Nothing else is trusted, and plain HTTP gets no answer.
     with pytest.raises(urllib.error.URLError) as refused:
         urllib.request.urlopen(service.url + "/healthz", timeout=5, context=ssl.create_default_context())
@@ -82,7 +82,7 @@ def test_an_unreadable_tls_file_exits_2_naming_it(tmp_path: Path, pems: dict[str
     )
     assert done.returncode == 2, done.stderr
     assert str(files[broken]) in done.stderr
-    assert "serving on" not in done.stderr
+    assert "starting on" not in done.stderr
 
 
 def test_a_key_that_is_not_pem_exits_2(tmp_path: Path, pems: dict[str, Path]) -> None:
