@@ -6,6 +6,34 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
+
+
+class _Point(Protocol):
+    @property
+    def rate(self) -> Decimal: ...
+
+
+class DailyRecord(Protocol):
+    """The read side of the record (``rates.record.RecordView``), as far as the shapes need it."""
+
+    def on_or_before(self, code: str, day: date) -> tuple[tuple[date, _Point] | None, tuple[date, _Point] | None]: ...
+
+    def points(self, code: str, first: date | None, last: date) -> list[tuple[date, _Point]]: ...
+
+
+class RecordHistory:
+    """The record's points: IQD per unit of each code on each of its publication dates."""
+
+    def __init__(self, record: DailyRecord) -> None:
+        self._record = record
+
+    def rate_on(self, code: str, day: date) -> tuple[date, Decimal] | None:
+        at, _ = self._record.on_or_before(code, day)
+        return None if at is None else (at[0], at[1].rate)
+
+    def days(self, code: str, first: date, last: date) -> list[date]:
+        return [day for day, _ in self._record.points(code, first, last)]
 
 
 class SeriesHistory:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from rates.compat import exchangerate_api, frankfurter, oxr
 from rates.compat.errors import Refusal, native
+from rates.compat.record import SeriesHistory
 from rates.compat.views import CompatViews
 from rates.document import encode
 from rates.publish import Body, Published
@@ -40,7 +41,8 @@ class Compat:
         if published is None:
             raise not_ready
         if self._views is None or self._views[0] is not published:
-            self._views = (published, CompatViews(published.document, published.history))
+            series = published.history
+            self._views = (published, CompatViews(published.document, lambda: SeriesHistory(series)))
         return self._views[1]
 
     def prepared(self, request: web.Request, body: Body) -> web.StreamResponse:

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from babel.numbers import get_currency_name
 
 from rates.compat import currency_api, exchangerate_api, frankfurter, oxr
-from rates.compat.record import SeriesHistory
 from rates.compat.table import History, Table, from_document, on_day
 from rates.document import encode
 from rates.models import BASE
@@ -41,19 +39,19 @@ def english_names(codes: Iterable[str]) -> dict[str, str]:
 
 
 class CompatViews:
-    def __init__(self, document: Mapping[str, Any], series: Mapping[str, Mapping[date, Decimal]]) -> None:
+    def __init__(self, document: Mapping[str, Any], history: Callable[[], History]) -> None:
         self.table: Table = from_document(document)
         self.codes = [e["code"] for e in document["rates"]]
         self.names = english_names([*self.codes, *([BASE] if BASE not in self.codes else [])])
-        self._series = series
+        self._make_history = history
         self._history: History | None = None
         self._bodies = _Cache(VARIANTS)
         self._ranges = _Cache(RANGES)
 
     @property
     def history(self) -> History:
-        if self._history is None:  # sorted on first historical question, not on every refresh
-            self._history = SeriesHistory(self._series)
+        if self._history is None:  # built on the first historical question, not on every refresh
+            self._history = self._make_history()
         return self._history
 
     def _body(self, key: Hashable, make: Callable[[], Any]) -> Body:
