@@ -22,7 +22,6 @@ from rates.compat.views import CompatViews
 from rates.document import encode
 from rates.publish import Body, Published
 from rates.refresh import BAGHDAD
-from rates.responses import cached
 from rates.service import Service
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -46,7 +45,7 @@ class Compat:
         return self._views[1]
 
     def prepared(self, request: web.Request, body: Body) -> web.StreamResponse:
-        return cached(request, body, self.service.config.server.max_age)
+        return self.service.responder.respond(request, body)
 
     def next_update(self) -> datetime | None:
         """The earliest next run of any source: when the rates may next change."""
