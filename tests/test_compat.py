@@ -111,6 +111,8 @@ FRANKFURTER_ERRORS = [
     ("amount=-5", 422, "invalid amount"),
     ("amount=abc", 422, "invalid amount"),
     ("amount=NaN", 422, "invalid amount"),
+    ("amount=1e999999999", 422, "invalid amount"),
+    ("amount=1e-400", 422, "invalid amount"),
 ]
 
 

@@ -20,6 +20,9 @@ from rates.compat.table import History, Table, on_day, publication_days
 
 DEFAULT_BASE = "EUR"
 MAX_AMOUNT_CHARS = 32
+# Bounded in size too, not only in characters: `1e999999999` is eleven characters and cannot
+# be written out (it was a 500), and `1e-400` comes out as 0.0 in a client's float.
+MIN_AMOUNT, MAX_AMOUNT = Decimal("0.000001"), Decimal(1_000_000_000_000)
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,7 @@ def _amount(raw: str | None) -> Decimal:
         value = Decimal(raw.strip()) if len(raw) <= MAX_AMOUNT_CHARS else Decimal("NaN")
     except InvalidOperation:
         value = Decimal("NaN")
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or not MIN_AMOUNT <= value <= MAX_AMOUNT:
         raise unprocessable("invalid amount")
     return value.normalize()
 

@@ -96,7 +96,9 @@ def _frankfurter_query(codes: list[str]) -> list[Json]:
         _query("to", _CODES, "Comma-separated codes to answer (default: all); `symbols` is its alias."),
         _query("symbols", _CODES, "Alias of `to`; unknown codes are skipped."),
         _query(
-            "amount", {"type": "string", "maxLength": 32}, "A positive number the rates are multiplied by (default 1)."
+            "amount",
+            {"type": "string", "maxLength": 32},
+            "A number from 0.000001 to 1000000000000 the rates are multiplied by (default 1); else 422.",
         ),
     ]
 
