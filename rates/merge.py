@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from rates.config import Config
+from rates.history import dated
 from rates.models import BASE, Hold, Rate, Rejection, Resolved, SourceQuotes, StoredQuote
 from rates.present import significant
 from rates.validate import relative_gap
@@ -211,7 +212,13 @@ class _Resolver:
             code=code,
             rate=ref.rate / per_ref,
             source=quotes.source_id,
-            published=min(quote.published, ref.published),
+            # Section 4: dated by the changing side; a peg fixed in 2001 does not age today's rate.
+            published=dated(
+                [
+                    (quote.published, quotes.source_id not in self.network),
+                    (ref.published, ref.source not in self.network),
+                ]
+            ),
             fetched_at=self._fetched_at(quotes.source_id, stored.fetched_at, ref),
             stale=ref.stale or self._stale(quotes.source_id, stored),
             buy=None if ref.buy is None else ref.buy / per_ref,

@@ -13,8 +13,7 @@ import shutil
 import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -28,7 +27,6 @@ from rates.present import significant
 from rates.redact import redact
 
 log = logging.getLogger(__name__)
-HISTORY_DAYS = 800  # the contract asks for at least 400
 T = TypeVar("T")
 
 
@@ -165,14 +163,11 @@ class Store:
         value = self._get("document", None)
         return value if isinstance(value, bytes) else None
 
-    def history(self, codes: Iterable[str]) -> dict[str, dict[date, Decimal]]:
-        return {code: self._get(("history", code), {}) for code in codes}
-
     def save_merge(
         self,
         state: MergeState,
         document: bytes,
-        points: Mapping[str, tuple[date, Decimal]],
+        points: Mapping[Any, Any],
         *,
         revision: int | None = None,
     ) -> bool:
@@ -188,12 +183,20 @@ class Store:
             self._cache.set("holds", state.holds)
             self._cache.set("rejections", state.rejections)
             self._cache.set("document", document)
-            for code, (day, rate) in points.items():
-                series = dict(self._get(("history", code), {}))
-                series[day] = rate
-                oldest = max(series) - timedelta(days=HISTORY_DAYS)
-                self._cache.set(("history", code), {d: r for d, r in series.items() if d >= oldest})
+            for key, value in points.items():  # the record's entries (rates/record_store.py)
+                self._cache.set(key, value)
         return True
+
+    # Plain entries of other modules (the daily record) ---------------------
+
+    def read(self, key: Any, default: T) -> T:
+        return self._get(key, default)
+
+    def write(self, entries: Mapping[Any, Any]) -> None:
+        """Entries that belong together, all or nothing."""
+        with self._cache.transact():
+            for key, value in entries.items():
+                self._cache.set(key, value)
 
 
 def source_report(store: Store, config: Config, next_runs: Mapping[str, datetime | None]) -> list[dict[str, Any]]:
