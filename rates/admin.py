@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from datetime import date, datetime
 from pathlib import Path
 
 from rates.config import Config
 from rates.document import decode
 from rates.present import significant
 from rates.publish import default_widget, widget_renderer
+from rates.record import RecordView, points_csv
+from rates.record_store import load_points
+from rates.recording import tracked_codes
+from rates.refresh import BAGHDAD
 from rates.store import Store, source_report
 
 EXIT_OK, EXIT_NOTHING = 0, 1
@@ -93,3 +99,20 @@ def _write_atomically(path: Path, data: bytes) -> None:
         temporary = Path(handle.name)
     temporary.chmod(0o644)
     os.replace(temporary, path)
+
+
+def print_history(config: Config, code: str, first: date | None, last: date | None) -> int:
+    """The ``.csv`` endpoint's lines for ``code``, read from the store."""
+    code = code.upper()
+    codes = tracked_codes(config)
+    if code not in codes:
+        print(f"rates: {code[:8]} is not one of the configured currencies: {', '.join(codes)}", file=sys.stderr)
+        return EXIT_NOTHING
+    store = Store(config.storage.dir)
+    try:
+        last = last or datetime.now(BAGHDAD).date()
+        record = RecordView.of(load_points(store, [code]))
+    finally:
+        store.close()
+    sys.stdout.write(points_csv(record.points(code, first, last)).decode("utf-8"))
+    return EXIT_OK

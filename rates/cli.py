@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     accept.add_argument("--source", help="accept only if the move comes from this source id")
     reject = _command(commands, "reject", "drop a held move", _reject)
     reject.add_argument("code")
+
+    history = _command(commands, "history", "print a currency's daily record as CSV (date,rate,buy,sell)", _history)
+    history.add_argument("code")
+    history.add_argument("--from", dest="first", type=_date, help="first date, YYYY-MM-DD (default: the oldest)")
+    history.add_argument("--to", dest="last", type=_date, help="last date, YYYY-MM-DD (default: today)")
 
     export = _command(commands, "export", "write rates.json and widget.html to DIR", _export)
     export.add_argument("dir", type=Path)
@@ -143,6 +149,22 @@ def _reject(args: argparse.Namespace) -> int:
     from rates.admin import reject
 
     return reject(_load(args), args.code)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else date.fromisoformat("bad")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date written YYYY-MM-DD: {text[:16]!r}") from None
+
+
+def _history(args: argparse.Namespace) -> int:
+    from rates.admin import print_history
+
+    if args.first is not None and args.last is not None and args.first > args.last:
+        print(f"rates: --from {args.first} is after --to {args.last}", file=sys.stderr)
+        return EXIT_CONFIG
+    return print_history(_load(args), args.code, args.first, args.last)
 
 
 def _export(args: argparse.Namespace) -> int:

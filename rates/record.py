@@ -31,10 +31,22 @@ from rates.present import plain, significant
 NO_POINT = "لا يوجد سعر مسجّل لهذه العملة في هذا التاريخ أو قبله"
 
 
+class Series:
+    """One code's points, with its dates sorted once."""
+
+    def __init__(self, points: Mapping[date, Point]) -> None:
+        self.points = dict(points)
+        self.days = sorted(self.points)
+
+
 class RecordView:
-    def __init__(self, history: Mapping[str, Mapping[date, Point]]) -> None:
-        self._points = {code: dict(series) for code, series in history.items()}
-        self._days = {code: sorted(series) for code, series in history.items()}
+    def __init__(self, series: Mapping[str, Series]) -> None:
+        self._points = {code: s.points for code, s in series.items()}
+        self._days = {code: s.days for code, s in series.items()}
+
+    @classmethod
+    def of(cls, history: Mapping[str, Mapping[date, Point]]) -> RecordView:
+        return cls({code: Series(points) for code, points in history.items()})
 
     @property
     def codes(self) -> list[str]:

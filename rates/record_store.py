@@ -5,7 +5,8 @@ Keys (values are JSON-able: strings, lists and dicts, with ``"v"`` their format 
   a recorded source's own daily quotes (the CBI's workbook), to tell which days changed.
 - ``("points", CODE, YEAR)``: ``{"v": 1, "points": {"YYYY-MM-DD": [rate, buy, sell, source]}}``,
   one point per currency per publication date, never pruned.
-- ``"points-version"``: bumped by every write of points, so readers reload only then.
+- ``"points-index"``: ``{"v": 1, "years": {CODE: {YEAR: n}}}``, the years that hold points
+  and a counter bumped by each write of one, so a reader reloads only what changed.
 
 Numbers are exact decimal strings; ``buy``/``sell`` are null when unknown. Entries from
 before this format (``("history", CODE)``: date → Decimal, rate only) are still read.
@@ -23,6 +24,7 @@ from typing import Any
 from rates.history import DailyRecord, Point
 from rates.models import Quote
 from rates.present import plain, significant
+from rates.record import RecordView, Series
 from rates.store import Store
 
 FORMAT = 1
@@ -100,49 +102,101 @@ def point_entries(store: Store, points: Mapping[str, Mapping[date, Point]]) -> E
         if merged != kept:
             entries[("points", code, year)] = {"v": FORMAT, "points": dict(sorted(merged.items()))}
     if entries:
-        entries["points-version"] = points_version(store) + 1
+        index = points_index(store)
+        for code, year in touched:
+            if ("points", code, year) in entries:
+                years = index.setdefault(code, {})
+                years[year] = years.get(year, 0) + 1
+        entries["points-index"] = {
+            "v": FORMAT,
+            "years": {code: {str(y): n for y, n in years.items()} for code, years in index.items()},
+        }
     return entries
 
 
-def points_version(store: Store) -> int:
-    version = store.read("points-version", 0)
-    return version if isinstance(version, int) else 0
+def points_index(store: Store) -> dict[str, dict[int, int]]:
+    """For each code, the years that hold points and how often each was written."""
+    entry = store.read("points-index", None)
+    if not isinstance(entry, dict) or entry.get("v") != FORMAT:
+        return {}
+    return {code: {int(y): int(n) for y, n in years.items()} for code, years in entry["years"].items()}
 
 
-def load_points(store: Store, codes: Iterable[str], last_year: int) -> dict[str, dict[date, Point]]:
+def load_year(store: Store, code: str, year: int) -> dict[date, Point]:
+    entry = _years(store, "points", code, [year]).get(year)
+    if entry is None:
+        return {}
+    return {date.fromisoformat(iso): decode_point(raw) for iso, raw in entry["points"].items()}
+
+
+def legacy_points(store: Store, code: str) -> dict[date, Point]:
+    """Points kept before this format: rate only."""
+    legacy: dict[Any, Any] = store.read(("history", code), {})
+    if not isinstance(legacy, dict):
+        return {}
+    return {
+        day: Point(rate, None, None, "")
+        for day, rate in legacy.items()
+        if isinstance(day, date) and isinstance(rate, Decimal)
+    }
+
+
+def load_points(store: Store, codes: Iterable[str]) -> dict[str, dict[date, Point]]:
     """Every stored point of ``codes``, by date (older formats included, newer entries win)."""
+    index = points_index(store)
     history: dict[str, dict[date, Point]] = {}
     for code in codes:
-        series: dict[date, Point] = {}
-        legacy: dict[Any, Any] = store.read(("history", code), {})
-        if isinstance(legacy, dict):
-            series.update(
-                (day, Point(rate, None, None, ""))
-                for day, rate in legacy.items()
-                if isinstance(day, date) and isinstance(rate, Decimal)
-            )
-        for entry in _years(store, "points", code, range(FIRST_YEAR, last_year + 1)).values():
-            series.update((date.fromisoformat(iso), decode_point(raw)) for iso, raw in entry["points"].items())
+        series = legacy_points(store, code)
+        for year in sorted(index.get(code, {})):
+            series.update(load_year(store, code, year))
         history[code] = dict(sorted(series.items()))
     return history
 
 
 def points_before(store: Store, wanted: Mapping[str, date]) -> dict[str, dict[date, Decimal]]:
     """For each code, its latest stored rate dated before the given date (the ``change`` base)."""
+    index = points_index(store)
     found: dict[str, dict[date, Decimal]] = {}
     for code, day in wanted.items():
-        for year in range(day.year, FIRST_YEAR - 1, -1):
+        for year in sorted((y for y in index.get(code, {}) if y <= day.year), reverse=True):
             entry = _years(store, "points", code, [year]).get(year)
-            earlier = [iso for iso in entry["points"] if iso < day.isoformat()] if entry else []
-            if earlier:
-                latest = max(earlier)
-                found[code] = {date.fromisoformat(latest): Decimal(entry["points"][latest][0])}  # type: ignore[index]
+            earlier = max((iso for iso in entry["points"] if iso < day.isoformat()), default=None) if entry else None
+            if entry is not None and earlier is not None:
+                found[code] = {date.fromisoformat(earlier): Decimal(entry["points"][earlier][0])}
                 break
-            if entry is None and year < day.year - 1:
-                break  # no points that year and the year before: nothing older either
         if code not in found:
-            legacy: dict[Any, Any] = store.read(("history", code), {})
-            older = [d for d in legacy if isinstance(d, date) and d < day] if isinstance(legacy, dict) else []
+            older = {d: p.rate for d, p in legacy_points(store, code).items() if d < day}
             if older:
-                found[code] = {max(older): legacy[max(older)]}
+                found[code] = {max(older): older[max(older)]}
     return found
+
+
+class RecordCache:
+    """The record as last read, reloading only the (code, year) entries written since.
+
+    A new day rewrites one year of each code: the other seventeen years are not read again.
+    """
+
+    def __init__(self) -> None:
+        self._years: dict[tuple[str, int], tuple[int, dict[date, Point]]] = {}
+        self._series: dict[str, tuple[tuple[tuple[int, int], ...], Series]] = {}
+
+    def view(self, store: Store, codes: Iterable[str]) -> RecordView:
+        index = points_index(store)
+        return RecordView({code: self._code(store, code, index.get(code, {})) for code in codes})
+
+    def _code(self, store: Store, code: str, years: dict[int, int]) -> Series:
+        key = tuple(sorted(years.items()))
+        cached = self._series.get(code)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        points = legacy_points(store, code)
+        for year, count in key:
+            entry = self._years.get((code, year))
+            if entry is None or entry[0] != count:
+                entry = (count, load_year(store, code, year))
+                self._years[(code, year)] = entry
+            points.update(entry[1])
+        series = Series(points)
+        self._series[code] = (key, series)
+        return series

@@ -21,8 +21,7 @@ from rates.metrics import Metrics
 from rates.mirror import Mirror
 from rates.openapi import openapi_body
 from rates.publish import Published, default_widget, embed_js, widget_renderer
-from rates.record import RecordView
-from rates.record_store import load_points, points_version
+from rates.record_store import RecordCache
 from rates.recording import tracked_codes
 from rates.refresh import Pipeline
 from rates.responses import Responder
@@ -59,7 +58,7 @@ class Service:
         self.scheduler: Scheduler | None = None
         self.published: Published | None = None
         self.mirror = Mirror(config.publish, self.metrics) if config.publish is not None else None
-        self._record_cache: tuple[tuple[int, tuple[str, ...]], RecordView] | None = None
+        self._record = RecordCache()  # the daily record, re-read only where it changed
         self.source_report: list[dict[str, Any]] = []
         self._first_batch: asyncio.Task[None] | None = None
         self.config_status = ConfigStatus(config.path, config.loaded_at, mtime=_mtime(config.path))
@@ -137,7 +136,7 @@ class Service:
         store, codes = self.store, tracked_codes(self.config)
 
         def build() -> tuple[Published, int]:
-            record = self._record(store, codes)
+            record = self._record.view(store, codes)
             published = Published.build(payload, record, self.renderer, self.default_widget())
             return published, len(store.merge_state().holds)
 
@@ -150,14 +149,6 @@ class Service:
     def sources_report(self) -> list[dict[str, Any]]:
         """``/api/v1/sources``: each source, then the publish directory when one is configured."""
         return self.source_report + ([self.mirror.report()] if self.mirror is not None else [])
-
-    def _record(self, store: Store, codes: list[str]) -> RecordView:
-        """The record read from the store only when its points or the tracked codes changed."""
-        key = (points_version(store), tuple(codes))
-        if self._record_cache is None or self._record_cache[0] != key:
-            last_year = datetime.now(UTC).year + 1
-            self._record_cache = (key, RecordView(load_points(store, codes, last_year)))
-        return self._record_cache[1]
 
     def _observe_fetch(self, source_id: str, outcome: str, seconds: float) -> None:
         success = datetime.now(UTC).timestamp() if outcome == "ok" else None
