@@ -62,7 +62,8 @@ def expected_rows() -> dict[str, tuple[Decimal, Decimal | None, Decimal | None, 
         rows[code] = (sig6(Decimal(sell)), sig6(Decimal(buy)), sig6(Decimal(sell)), "cbi", CBI_DAY)
     for code, peg in PEGS.items():  # the CBI sheet has no QAR in 2026, nor BHD
         per = Decimal(peg)
-        rows[code] = (via("1310", per), via("1300", per), via("1310", per), "pegs", "2001-07-09")
+        # Dated by the changing side, the CBI's dollar, not by the 2001 peg (section 4).
+        rows[code] = (via("1310", per), via("1300", per), via("1310", per), "pegs", CBI_DAY)
     for code in ("KWD", "EGP", "IRR", "SYP", "LBP", "YER"):
         per = ER_USD["rates"][code]
         rows[code] = (via("1310", per), via("1300", per), via("1310", per), "er-api", ER_DAY)
@@ -320,11 +321,12 @@ async def test_other_sources_failing(
             "2023-02-08",
         )
         assert (table["SAR"]["rate"], table["SAR"]["source"]) == ("349.333", "pegs")
+        assert table["SAR"]["published"] == "2023-02-08"  # only decrees used: the latest of their dates
         assert table["BHD"]["rate"] == "3484.04"
         for code in ("EUR", "GBP", "KWD", "TRY"):
             rate = via("1310", ER_USD["rates"][code])
             assert (Decimal(table[code]["rate"]), table[code]["source"]) == (rate, "er-api"), code
-            assert table[code]["published"] == "2023-02-08"  # the older of the two dates
+            assert table[code]["published"] == ER_DAY  # dated by its changing side, not the decree
     assert_nothing_wrong(stored(config)[1])
 
 
@@ -547,7 +549,7 @@ sources:
     finally:
         store.close()
     assert (kwd.value, kwd.published) == (Decimal("0.3068"), date(2026, 12, 1))
-    assert entries(document)["KWD"]["published"] == "2023-02-08"  # the older: the decree's
+    assert entries(document)["KWD"]["published"] == "2026-12-01"  # the changing side's, not the decree's
 
 
 async def test_a_json_source_end_to_end(upstream: Served, tmp_path: Path, capsys: Capture) -> None:
@@ -577,6 +579,6 @@ storage:
     assert run.code == 0 and run.err == ""
     rows = entries(decode(run.out.encode()))
     assert (rows["KWD"]["rate"], rows["KWD"]["source"]) == (via("1310", Decimal("0.3068")), "feed")
-    assert rows["KWD"]["published"] == "2023-02-08"  # older of 2026-11-20 and the decree's date
+    assert rows["KWD"]["published"] == "2026-11-20"  # the feed's: a decree does not date a cross
     assert rows["EGP"]["rate"] == via("1310", Decimal("48.35"))
     assert (tmp_path / "store").is_dir()
