@@ -72,6 +72,16 @@ class RecordView:
         before = (days[index - 2], self._points[code][days[index - 2]]) if index > 1 else None
         return at, before
 
+    def rate_on(self, code: str, day: date) -> tuple[date, Decimal] | None:
+        """The latest point of ``code`` on or before ``day``: its date and rate (the compat ``History``)."""
+        at = self.on_or_before(code, day)[0]
+        return None if at is None else (at[0], at[1].rate)
+
+    def days(self, code: str, first: date, last: date) -> list[date]:
+        """The publication dates of ``code`` from ``first`` to ``last``, both included."""
+        days = self._days.get(code, [])
+        return days[bisect_left(days, first) : bisect_right(days, last)]
+
     def latest_date(self, day: date) -> date | None:
         found = [at[0] for code in self._points if (at := self.on_or_before(code, day)[0]) is not None]
         return max(found, default=None)

@@ -17,7 +17,6 @@ from aiohttp import web
 
 from rates.compat import exchangerate_api, frankfurter, oxr
 from rates.compat.errors import Refusal, native
-from rates.compat.record import SeriesHistory
 from rates.compat.views import CompatViews
 from rates.document import encode
 from rates.publish import Body, Published
@@ -40,8 +39,8 @@ class Compat:
         if published is None:
             raise not_ready
         if self._views is None or self._views[0] is not published:
-            series = published.history
-            self._views = (published, CompatViews(published.document, lambda: SeriesHistory(series)))
+            record = published.record  # the daily record (rates/record.py): a compat History
+            self._views = (published, CompatViews(published.document, lambda: record))
         return self._views[1]
 
     def prepared(self, request: web.Request, body: Body) -> web.StreamResponse:
