@@ -11,7 +11,7 @@ from pathlib import Path
 from aiohttp.test_utils import TestServer
 
 from rates.config import load_config
-from rates.web import SERVICE, create_app
+from rates.web import PUBLISHER, create_app
 from tests.upstream import bundled_config_text
 from widget.render import WidgetOptions
 
@@ -33,10 +33,10 @@ async def _measure(origin: str) -> Variants:
         await server.start_server()
         try:
             for _ in range(400):
-                if app[SERVICE].published is not None:
+                if app[PUBLISHER].snapshot is not None:
                     break
                 await asyncio.sleep(0.05)
-            published = app[SERVICE].published
+            published = app[PUBLISHER].snapshot
             assert published is not None, "no document after 20 s"
             codes = published.codes
             variants = [

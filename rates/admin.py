@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
+from rates.clock import baghdad_day, utc_now
 from rates.config import Config
 from rates.document import decode
 from rates.models import MergeState
 from rates.present import significant
 from rates.publisher import read_report, source_report
+from rates.record import RecordView, points_csv
+from rates.record_store import load_points
+from rates.recording import tracked_codes
 from rates.snapshot import default_widget, widget_renderer
 from rates.store import Store
 
@@ -92,3 +98,19 @@ def _write_atomically(path: Path, data: bytes) -> None:
         temporary = Path(handle.name)
     temporary.chmod(0o644)
     os.replace(temporary, path)
+
+
+def print_history(config: Config, code: str, first: date | None, last: date | None) -> int:
+    """The ``.csv`` endpoint's lines for ``code``, read from the store."""
+    code = code.upper()
+    codes = tracked_codes(config)
+    if code not in codes:
+        print(f"rates: {code[:8]} is not one of the configured currencies: {', '.join(codes)}", file=sys.stderr)
+        return EXIT_NOTHING
+    last = last or baghdad_day(utc_now())
+    record = RecordView.of({code: {}})
+    if _has_store(config):
+        with Store(config.storage.dir, read_only=True) as store:  # looks, never moves or writes
+            record = RecordView.of(load_points(store, [code]))
+    sys.stdout.write(points_csv(record.points(code, first, last)).decode("utf-8"))
+    return EXIT_OK

@@ -7,12 +7,13 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rates.config import Config, config_path, load_config
 from rates.document import decode
-from rates.errors import ConfigError, RatesError
+from rates.errors import ConfigError, RatesError, TlsError
 from rates.fetch import Fetcher
 from rates.refresh import Refresher, failed_network
 from rates.store import Store
@@ -33,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines():
             print(line, file=sys.stderr)
         return EXIT_CONFIG
+    except TlsError as exc:
+        print(f"rates: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except RatesError as exc:
         print(f"rates: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -46,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default: server.host)")
     serve.add_argument("--port", type=int, help="listen port (default: server.port)")
     serve.add_argument("--access-log", action="store_true", help="log one line per request (off: it costs throughput)")
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
 
     fetch = _command(commands, "fetch", "run every source once, store and print the result", _fetch)
     fetch.add_argument("--json", action="store_true", help="print the /api/v1/rates document")
@@ -61,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     accept.add_argument("--source", help="accept only if the move comes from this source id")
     reject = _command(commands, "reject", "drop a held move", _reject)
     reject.add_argument("code")
+
+    history = _command(commands, "history", "print a currency's daily record as CSV (date,rate,buy,sell)", _history)
+    history.add_argument("code")
+    history.add_argument("--from", dest="first", type=_date, help="first date, YYYY-MM-DD (default: the oldest)")
+    history.add_argument("--to", dest="last", type=_date, help="last date, YYYY-MM-DD (default: today)")
 
     export = _command(commands, "export", "write rates.json and widget.html to DIR", _export)
     export.add_argument("dir", type=Path)
@@ -137,6 +148,22 @@ def _reject(args: argparse.Namespace) -> int:
     return reject(_load(args), args.code)
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else date.fromisoformat("bad")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date written YYYY-MM-DD: {text[:16]!r}") from None
+
+
+def _history(args: argparse.Namespace) -> int:
+    from rates.admin import print_history
+
+    if args.first is not None and args.last is not None and args.first > args.last:
+        print(f"rates: --from {args.first} is after --to {args.last}", file=sys.stderr)
+        return EXIT_CONFIG
+    return print_history(_load(args), args.code, args.first, args.last)
+
+
 def _export(args: argparse.Namespace) -> int:
     from rates.admin import export
 
@@ -146,5 +173,9 @@ def _export(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from rates.server import serve
 
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("rates: --tls-cert and --tls-key go together: give both to serve HTTPS", file=sys.stderr)
+        return EXIT_CONFIG
     path = config_path(args.config)
-    return serve(path, load_config(path), host=args.host, port=args.port, access_log=args.access_log)
+    tls = None if args.tls_cert is None else (args.tls_cert, args.tls_key)
+    return serve(path, load_config(path), host=args.host, port=args.port, access_log=args.access_log, tls=tls)

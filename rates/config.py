@@ -10,7 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rates.errors import ConfigError, ConfigProblem
 from rates.sources import REGISTRY, SourceSettings
@@ -91,6 +91,14 @@ class Server(_Strict):
     cors_origins: list[str] = ["*"]
     frame_ancestors: list[str] = ["*"]
     max_age: Duration = timedelta(seconds=60)
+    tls_cert: Path | None = None  # both set: serve HTTPS (PEM files, relative to the config file)
+    tls_key: Path | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> Server:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key go together: set both to serve HTTPS, or neither")
+        return self
 
     @field_validator("host")
     @classmethod
@@ -207,6 +215,12 @@ def parse_config(text: str, file: Path) -> Config:
     if config.publish is not None:
         folder = _beside(checker, file, config.publish.dir, "publish")
         update["publish"] = config.publish.model_copy(update={"dir": folder})
+    tls = {
+        key: (file.parent / value).resolve()
+        for key in ("tls_cert", "tls_key")
+        if (value := getattr(config.server, key)) is not None
+    }
+    update["server"] = config.server.model_copy(update=tls)
     return config.model_copy(update=update)
 
 

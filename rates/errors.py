@@ -6,7 +6,8 @@
     │   ├── FetchError   the request failed: network, status, timeout, size cap
     │   └── ParseError   the payload is not what the source's kind expects
     ├── StoreError       the diskcache store cannot be read or written
-    └── ListenError      ``rates serve`` cannot listen where it was asked to
+    ├── ListenError      ``rates serve`` cannot listen where it was asked to
+    └── TlsError         a TLS certificate or key for ``rates serve`` cannot be used
 
 Each error's ``str()`` is one sentence fit for an admin's log or a user's screen, with
 every URL in it redacted (no userinfo, query or fragment: that is where keys ride).
@@ -71,3 +72,7 @@ class StoreError(RatesError):
 
 class ListenError(RatesError):
     """The port is taken, or the address is not one of this machine's."""
+
+
+class TlsError(RatesError):
+    """A TLS certificate or key file cannot be read or does not hold a usable pair."""

@@ -34,6 +34,7 @@ from decimal import (
 
 from rates.clock import baghdad_day
 from rates.config import Config, Policy
+from rates.history import dated
 from rates.models import BASE, Hold, KeptQuote, KeptQuotes, Rate, Rejection, Resolved
 from rates.present import plain, significant
 from rates.validate import relative_gap
@@ -341,9 +342,7 @@ def _cross(code: str, quotes: KeptQuotes, stored: KeptQuote, ref: Resolved, stat
 
 def _cross_published(day: date, fixed: bool, ref: Resolved) -> date:
     """Dated by its changing side: the older non-fixed date; only pegs and decrees: the latest."""
-    sides = [(day, fixed), (ref.published, ref.fixed)]
-    changing = [d for d, is_fixed in sides if not is_fixed]
-    return min(changing) if changing else max(d for d, _ in sides)
+    return dated([(day, fixed), (ref.published, ref.fixed)])
 
 
 def _fetched_at(source_id: str, fetched_at: datetime, ref: Resolved, state: MergeInput) -> datetime:

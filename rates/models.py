@@ -8,6 +8,7 @@ ref is ``IQD`` the source quotes dinars directly, and ``value`` is IQD per one `
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +32,9 @@ class QuoteSet:
 
     ref: str
     quotes: tuple[Quote, ...]
+    # A source that publishes its past (the CBI's workbook) gives every day it holds, when
+    # that past may have changed since it was last read; None otherwise.
+    record: Mapping[date, tuple[Quote, ...]] | None = field(default=None, compare=False, hash=False)
 
     @property
     def direct(self) -> bool:

@@ -23,7 +23,7 @@ To add a route:
 4. document it for people in ``docs/api.md`` (``tests/test_docs.py`` checks every path and
    query parameter is mentioned there).
 
-The compatibility endpoints are described in :mod:`rates.openapi_compat`, with these builders.
+The compatibility endpoints are described in :mod:`rates.compat.openapi` (merged in below).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from rates.compat import openapi as compat_openapi
 from rates.config import Config
 from rates.document import encode
 from rates.snapshot import JSON, Body
@@ -54,10 +55,11 @@ def openapi_document(config: Config) -> Json:
             {"name": "rates", "description": "The rates document, one currency, history."},
             {"name": "widget", "description": "The embeddable widget and its loader."},
             {"name": "status", "description": "Health, readiness, sources, config, metrics (never cached)."},
+            compat_openapi.TAG,
         ],
-        "paths": _paths(),
+        "paths": _paths() | compat_openapi.paths(config.codes),
         "components": {
-            "schemas": _schemas(config),
+            "schemas": _schemas(config) | compat_openapi.schemas(),
             "parameters": _parameters(config),
             "headers": _headers(config),
             "responses": _responses(),
@@ -101,8 +103,10 @@ def _paths() -> Json:
                 "getRates",
                 "rates",
                 "The rates document",
-                "Every configured currency, in config order whatever the order of `symbols`.",
-                ["symbols"],
+                "Every configured currency, in config order whatever the order of `symbols`. With `date`, the "
+                "document as it stood on that day: each entry is the latest point of the daily record on or "
+                "before it (`fetched_at` null, `status` `ok` or `unavailable`), and `updated_at` is null.",
+                ["symbols", "date"],
                 {"200": _data("RatesDocument", "The rates document."), **_cached_errors(400, 503)},
             )
         ),
@@ -121,12 +125,25 @@ def _paths() -> Json:
             _op(
                 "getHistory",
                 "rates",
-                "A currency's daily history",
-                "One point per publication date within the last `days` days (Baghdad calendar), oldest first.",
-                ["days"],
+                "A currency's daily record",
+                "One point per publication date, oldest first: within the last `days` days (Baghdad calendar, "
+                "up to `to`, default today), or from `from` to `to`, both included, any span.",
+                ["days", "from", "to"],
                 {"200": _data("History", "The points."), **_cached_errors(400, 404, 503)},
             ),
-            path_params=["code"],
+            path_params=["historyCode"],
+        ),
+        "/api/v1/history/{code}.csv": _item(
+            _op(
+                "getHistoryCsv",
+                "rates",
+                "A currency's daily record as CSV",
+                "The same points as `text/csv`: a header line `date,rate,buy,sell`, then one line per point, "
+                "empty fields for null.",
+                ["days", "from", "to"],
+                {"200": _page("text/csv", "The points, one line each."), **_cached_errors(400, 404, 503)},
+            ),
+            path_params=["historyCode"],
         ),
         "/api/v1/openapi.json": _item(
             _op(
@@ -304,7 +321,7 @@ def _responses() -> Json:
             "headers": _header_refs("ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin"),
         },
         "BadRequest": _error_response(
-            "A query parameter is malformed or out of range: `bad_symbol`, `bad_days`, `bad_theme`, "
+            "A query parameter is malformed or out of range: `bad_symbol`, `bad_days`, `bad_date`, `bad_theme`, "
             "`bad_digits`, `bad_trend`, `bad_lang`."
         ),
         "NotFound": _error_response("The currency is not configured: `unknown_currency`."),
@@ -397,7 +414,6 @@ def _schemas(config: Config) -> Json:
                 "sell": _nullable(_DECIMAL),
             },
             "The rate (and buy and sell, null when unknown) as published on that date.",
-            optional=("buy", "sell"),
         ),
         "SourceList": {"type": "array", "items": _schema_ref("SourceHealth")},
         "SourceHealth": _source_health(),
@@ -510,8 +526,21 @@ def _parameters(config: Config) -> Json:
         "days": {
             "name": "days",
             "in": "query",
-            "description": "How many days back, today included (Baghdad). Else 400 `bad_days`.",
+            "description": "How many days back, `to` (default today, Baghdad) included. Else 400 `bad_days`; "
+            "with `from`, 400 `bad_date`.",
             "schema": {"type": "integer", "minimum": 1, "maximum": 366, "default": 30},
+        },
+        "date": _date_query("date", "The document as it stood on this day; after today (Baghdad) is 400 `bad_date`."),
+        "from": _date_query("from", "The first day of the points (instead of `days`); after `to` is 400 `bad_date`."),
+        "to": _date_query("to", "The last day of the points (default today)."),
+        "historyCode": {
+            "name": "code",
+            "in": "path",
+            "required": True,
+            "description": "A currency code, any case: a configured one, or another the daily record holds "
+            "(the CBI's workbook quotes more, e.g. XAU). Else 404 `unknown_currency`.",
+            "schema": {"type": "string", "pattern": "^[A-Za-z]{3}$", "examples": codes[:3]},
+            "examples": {code: {"value": code} for code in codes[:3]},
         },
         "theme": _enum_query("theme", ["light", "dark", "auto"], config.widget.theme, "bad_theme"),
         "lang": _enum_query(
@@ -537,6 +566,15 @@ def _parameters(config: Config) -> Json:
 def one_of(codes: list[str]) -> str:
     """A regular expression for exactly these codes in any case (JSON Schema patterns have no flags)."""
     return "(?:" + "|".join("".join(f"[{c}{c.lower()}]" for c in code) for code in codes) + ")"
+
+
+def _date_query(name: str, description: str) -> Json:
+    return {
+        "name": name,
+        "in": "query",
+        "description": description + " Written `YYYY-MM-DD`; else 400 `bad_date`.",
+        "schema": {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"},
+    }
 
 
 def _enum_query(name: str, values: list[str], default: str, error: str, note: str = "") -> Json:

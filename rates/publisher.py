@@ -21,6 +21,8 @@ from rates.mirror import Mirror
 from rates.models import Hold, MergeState, SourceStatus
 from rates.openapi import openapi_body
 from rates.present import significant
+from rates.record_store import RecordCache
+from rates.recording import tracked_codes
 from rates.redact import redact
 from rates.responses import Responder, widget_security_headers
 from rates.snapshot import Snapshot, default_widget, embed_js, widget_renderer
@@ -38,6 +40,7 @@ class Publisher:
         self.store_problem: str | None = None  # /readyz answers 503 with it
         self.mirror: Mirror | None = None
         self.mirror_settings: object = None
+        self._record = RecordCache()  # the daily record, re-read only where it changed
         self.use_config(config)
 
     def use_config(self, config: Config) -> None:
@@ -55,10 +58,10 @@ class Publisher:
         """Swap in a new snapshot when the document bytes changed (or ``force``: a new config)."""
         if not force and self.snapshot is not None and self.snapshot.rates.raw == payload:
             return
-        codes, renderer, default = self.config.codes, self.renderer, self.default_widget()
+        codes, renderer, default = tracked_codes(self.config), self.renderer, self.default_widget()
 
         def build() -> tuple[Snapshot, int]:
-            snapshot = Snapshot.build(payload, store.history(codes), renderer, default)
+            snapshot = Snapshot.build(payload, self._record.view(store, codes), renderer, default)
             return snapshot, len(store.merge_state().holds)
 
         snapshot, holds = await asyncio.to_thread(build)

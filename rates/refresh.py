@@ -23,7 +23,8 @@ from rates.errors import SourceError
 from rates.fetch import Fetcher
 from rates.merge import MergeInput, merge
 from rates.models import KeptQuote, KeptQuotes, MergeState, Quote, QuoteSet
-from rates.present import significant
+from rates.record_store import point_entries, points_before
+from rates.recording import keep_record, live_points
 from rates.sources import Source, build_sources
 from rates.store import Store, StoreWriteError
 from rates.validate import check
@@ -109,8 +110,10 @@ class Refresher:
         message = f"{len(dated)} quotes published {newest.isoformat()}"
         if checked.rejected:
             message += f"; rejected {checked.summary()}"
-        log.info("%s: %s", source_id, message)
         new_status = replace(status, last_success=fetched_at, failures=0, rejected=checked.rejected)
+        if quote_set.record is not None:
+            message += keep_record(self.store, self.config, source_id, quote_set.record, today)
+        log.info("%s: %s", source_id, message)
         self.store.save_fetch(KeptQuotes(source_id, quote_set.ref, kept), new_status)
         return message
 
@@ -180,14 +183,8 @@ class Refresher:
                 now=now,
             )
         )
-        points = {
-            r.code: (r.published, significant(r.rate))
-            for r in result.rates
-            if r.status in ("ok", "stale") and r.rate is not None and r.published is not None
-        }
-        history = self.store.history(config.codes)
-        for code, (day, rate) in points.items():
-            history[code] = {**history[code], day: rate}
+        points = live_points(result.rates)
+        history = points_before(self.store, {r.code: r.published for r in result.rates if r.published is not None})
         previous = self.store.document()
         document = keep_updated_at(
             build_document(config, result.rates, history, now), None if previous is None else decode(previous)
@@ -198,7 +195,8 @@ class Refresher:
         )
         if payload != previous or new_state != state:
             try:
-                saved = self.store.save_merge(new_state, payload, points, revision=revision)
+                entries = point_entries(self.store, points)
+                saved = self.store.save_merge(new_state, payload, entries, revision=revision)
             except StoreWriteError as exc:
                 # Serve what was computed anyway: its staleness must advance though nothing is kept.
                 self._store_refused(exc)

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from rates.config import Config
 from rates.errors import ListenError
+from rates.tls import server_context
 from rates.web import SERVICE, create_app
 
 log = logging.getLogger(__name__)
@@ -24,20 +25,31 @@ BACKLOG = 1024  # a burst of a thousand new connections must not overflow the ac
 
 
 def serve(
-    path: Path, config: Config, *, host: str | None = None, port: int | None = None, access_log: bool = False
+    path: Path,
+    config: Config,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    access_log: bool = False,
+    tls: tuple[Path, Path] | None = None,
 ) -> int:
+    """``tls`` (certificate, key) overrides ``server.tls_cert``/``server.tls_key``; either gives HTTPS."""
+    if tls is None and config.server.tls_cert is not None and config.server.tls_key is not None:
+        tls = (config.server.tls_cert, config.server.tls_key)
+    ssl_context = None if tls is None else server_context(*tls)  # before anything starts: exit 2 on a bad file
     # A SIGHUP before the loop's handler is installed (a reload right after start) must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     app = create_app(config)
     app.on_startup.append(_on_sighup_reload)
     host = host or config.server.host
     port = config.server.port if port is None else port
-    log.info("starting on http://%s:%d (config %s)", host, port, path)
+    log.info("starting on %s://%s:%d (config %s)", "https" if tls else "http", host, port, path)
     try:
         web.run_app(
             app,
             host=host,
             port=port,
+            ssl_context=ssl_context,
             shutdown_timeout=SHUTDOWN_SECONDS,
             print=None,
             handle_signals=True,

@@ -11,16 +11,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from typing import Any, Generic, TypeVar
 
 from rates.config import Config
 from rates.document import decode, encode
-from rates.present import significant
+from rates.record import RecordView, points_csv, points_json
 from widget.choices import Digits
 from widget.render import WidgetOptions, WidgetRenderer
 from widget.texts import DEFAULT_DIGITS, Lang
@@ -50,6 +50,8 @@ class Body:
 
 JSON = "application/json; charset=utf-8"
 HTML = "text/html; charset=utf-8"
+CSV = "text/csv; charset=utf-8"
+TREND_POINTS = 30  # the widget's trend line: the last 30 publication dates
 
 
 class BoundedCache(Generic[K, V]):
@@ -82,12 +84,15 @@ class Snapshot:
 
     document: dict[str, Any]
     rates: Body
-    history: Mapping[str, Mapping[date, Decimal]]
+    record: RecordView
     renderer: WidgetRenderer
     entries: dict[str, Body] = field(default_factory=dict)
     _subsets: BoundedCache[tuple[str, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _widgets: BoundedCache[WidgetOptions, Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
-    _histories: BoundedCache[tuple[str, int, date], Body] = field(
+    _histories: BoundedCache[tuple[str, date | None, date, bool], Body] = field(
+        default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
+    )
+    _dated: BoundedCache[tuple[date, tuple[str, ...] | None], Body] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
     )
     # (route, raw query string) -> how to render it and its body: a repeated query is
@@ -100,14 +105,14 @@ class Snapshot:
     def build(
         cls,
         payload: bytes,
-        history: Mapping[str, Mapping[date, Decimal]],
+        record: RecordView,
         renderer: WidgetRenderer,
         default_widget: WidgetOptions,
     ) -> Snapshot:
         document = decode(payload)
         entries = {e["code"]: Body.of(encode(e), JSON) for e in document["rates"]}
         published = cls(
-            document=document, rates=Body.of(payload, JSON), history=history, renderer=renderer, entries=entries
+            document=document, rates=Body.of(payload, JSON), record=record, renderer=renderer, entries=entries
         )
         published.widget(default_widget)  # the common case is ready before the first reader
         return published
@@ -125,6 +130,10 @@ class Snapshot:
         """The (route, raw query) variants asked for from this snapshot, least recent first."""
         return [(key, render) for key, (render, _) in self._queried.items()]
 
+    @property
+    def codes(self) -> list[str]:
+        return [e["code"] for e in self.document["rates"]]
+
     def rates_for(self, symbols: tuple[str, ...] | None) -> Body:
         if symbols is None:
             return self.rates
@@ -139,26 +148,38 @@ class Snapshot:
         return self._widgets.get(options, lambda: self._widget(options))
 
     def _widget(self, options: WidgetOptions) -> Body:
-        history = self.history if options.trend else None
-        html = self.renderer.render(self.document, options, _points(history))
+        trends = self._trends() if options.trend else None
+        html = self.renderer.render(self.document, options, trends)
         return Body.of(html.encode("utf-8"), HTML)
 
-    def history_body(self, code: str, days: int, today: date) -> Body:
-        return self._histories.get((code, days, today), lambda: self._history(code, days, today))
+    def _trends(self) -> dict[str, list[tuple[str, Decimal]]]:
+        """The last publication dates of each code, for the widget's trend line."""
+        return {
+            code: [(day.isoformat(), point.rate) for day, point in self.record.last(code, TREND_POINTS)]
+            for code in self.codes
+        }
 
-    def _history(self, code: str, days: int, today: date) -> Body:
-        first = today - timedelta(days=days - 1)
-        series = self.history.get(code, {})
-        points = [
-            {"date": d.isoformat(), "rate": significant(series[d])} for d in sorted(series) if first <= d <= today
-        ]
-        return Body.of(encode({"code": code, "base": self.document["base"], "points": points}), JSON)
+    def history_body(self, code: str, first: date | None, last: date, *, csv: bool = False) -> Body:
+        """Points of ``code`` from ``first`` (None: the oldest) to ``last``, JSON or CSV."""
+        key = (code, first, last, csv)
+        return self._histories.get(key, lambda: self._history(code, first, last, csv=csv))
 
+    def _history(self, code: str, first: date | None, last: date, *, csv: bool) -> Body:
+        points = self.record.points(code, first, last)
+        if csv:
+            return Body.of(points_csv(points), CSV)
+        return Body.of(encode(points_json(code, self.document["base"], points)), JSON)
 
-def _points(history: Mapping[str, Mapping[date, Decimal]] | None) -> dict[str, list[tuple[str, Decimal]]] | None:
-    if history is None:
-        return None
-    return {code: [(d.isoformat(), series[d]) for d in sorted(series)] for code, series in history.items()}
+    def rates_on(self, day: date, symbols: tuple[str, ...] | None) -> Body:
+        """The document as it stood on ``day`` (section 7), for all codes or ``symbols``."""
+        return self._dated.get((day, symbols), lambda: self._rates_on(day, symbols))
+
+    def _rates_on(self, day: date, symbols: tuple[str, ...] | None) -> Body:
+        document = self.record.document_on(day, self.document)
+        if symbols is not None:
+            wanted = set(symbols)
+            document["rates"] = [e for e in document["rates"] if e["code"] in wanted]
+        return Body.of(encode(document), JSON)
 
 
 def embed_js() -> Body:

@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Self, TypeVar
@@ -33,7 +33,6 @@ from rates.errors import StoreError
 from rates.models import Hold, KeptQuotes, MergeState, Rejection, SourceStatus
 
 log = logging.getLogger(__name__)
-HISTORY_DAYS = 800  # the contract asks for at least 400
 T = TypeVar("T")
 _UNREADABLE = (sqlite3.DatabaseError, OSError, ValueError, KeyError, TypeError, records.RecordError, EOFError)
 
@@ -253,14 +252,15 @@ class Store:
             return None
         return value if isinstance(value, bytes) else None
 
-    def history(self, codes: Iterable[str]) -> dict[str, dict[date, Decimal]]:
-        return {code: self._read(("history", code), records.history, {}) for code in codes}
+    def legacy_history(self, code: str) -> dict[date, Decimal]:
+        """A currency's rates as kept before the daily record (``rates/record_store.py``): date → rate."""
+        return self._read(("history", code), records.history, {})
 
     def save_merge(
         self,
         state: MergeState,
         document: bytes,
-        points: Mapping[str, tuple[date, Decimal]],
+        points: Mapping[Any, Any],
         *,
         revision: int | None = None,
     ) -> bool:
@@ -274,11 +274,18 @@ class Store:
                 return False
             self._put_state(state)
             self._cache.set("document", document)
-            for code, (day, rate) in points.items():
-                empty: dict[date, Decimal] = {}
-                series = self._read(("history", code), records.history, empty)
-                series[day] = rate
-                oldest = max(series) - timedelta(days=HISTORY_DAYS)
-                kept = {d: r for d, r in series.items() if d >= oldest}
-                self._put(("history", code), records.history_record(kept))
+            for key, value in points.items():  # the daily record's entries (rates/record_store.py)
+                self._put(key, value)
         return True
+
+    # Plain entries of other modules (the daily record) ---------------------
+
+    def read(self, key: Any, default: T) -> T:
+        """A plain versioned record (``{"v": 1, ...}``) as a dict, or ``default``."""
+        return self._read(key, lambda record: record, default)  # type: ignore[arg-type,return-value]
+
+    def write(self, entries: Mapping[Any, records.Record]) -> None:
+        """Plain versioned records that belong together, all or nothing."""
+        with self._writing():
+            for key, value in entries.items():
+                self._put(key, value)

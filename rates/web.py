@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import date, timedelta
 
 from aiohttp import web
 
 from rates.clock import baghdad_day
+from rates.compat.routes import COMPAT, Compat
+from rates.compat.routes import ROUTES as COMPAT_ROUTES
 from rates.config import Config
 from rates.document import iso_time
 from rates.http_log import ParserErrorLog
@@ -30,6 +33,7 @@ MAX_QUERY = 512
 # ASCII letters only, matched before upper-casing: "uſd".upper() is "USD" (the long s folds to S).
 _CODE = re.compile(r"^[A-Za-z]{3}$")
 _DAYS = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only: str.isdigit() also takes '²' and '٣'
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -51,6 +55,7 @@ def create_app(config: Config) -> web.Application:
     )
     publisher = Publisher(config)
     app[PUBLISHER] = publisher
+    app[COMPAT] = Compat(publisher)
     app.cleanup_ctx.append(_running)
     routes = [
         ("/api/v1/rates", _rates),
@@ -64,6 +69,7 @@ def create_app(config: Config) -> web.Application:
         ("/healthz", _healthz),
         ("/readyz", _readyz),
         ("/metrics", _metrics),
+        *COMPAT_ROUTES,  # Frankfurter, Open Exchange Rates, currency-api, ExchangeRate-API
     ]
     for path, handler in routes:
         app.router.add_get(path, handler)
@@ -108,7 +114,14 @@ def _raw_query(request: web.Request) -> str:
 
 def _rates_variant(request: web.Request) -> Render:
     symbols = _symbols(request)
-    return lambda published: published.rates_for(symbols)
+    raw = request.query.get("date")
+    if raw is None:
+        return lambda published: published.rates_for(symbols)
+    day = _date(raw, "date")
+    today = baghdad_day(request.app[PUBLISHER].clock())
+    if day > today:
+        raise ApiError(400, "bad_date", f"date {raw} is after today ({today.isoformat()}, Baghdad): no rates yet.")
+    return lambda published: published.rates_on(day, symbols)
 
 
 async def _rate(request: web.Request) -> web.StreamResponse:
@@ -126,14 +139,40 @@ def _unknown_currency(code: str) -> ApiError:
 async def _history(request: web.Request) -> web.StreamResponse:
     published = _published(request)
     raw = request.match_info["code"]
-    code = _code(raw) or ""
-    if code not in published.entries:
+    csv = raw.lower().endswith(".csv")
+    code = _code(raw[:-4] if csv else raw) or ""
+    if code not in published.entries and code not in published.record.codes:
         raise _unknown_currency(raw)
-    raw = request.query.get("days", "30")
+    first, last = _span(request)
+    return _prepared(request, published.history_body(code, first, last, csv=csv))
+
+
+def _span(request: web.Request) -> tuple[date | None, date]:
+    """``from``/``to`` (any span), else the last ``days`` days up to ``to`` (default today)."""
+    query = request.query
+    today = baghdad_day(request.app[PUBLISHER].clock())
+    last = _date(query["to"], "to") if "to" in query else today
+    if "from" in query:
+        if "days" in query:
+            raise ApiError(400, "bad_date", "Give either from (with an optional to) or days, not both.")
+        first = _date(query["from"], "from")
+        if first > last:
+            raise ApiError(400, "bad_date", f"from {first.isoformat()} is after to {last.isoformat()}.")
+        return first, last
+    raw = query.get("days", "30")
     if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
-    today = baghdad_day(request.app[PUBLISHER].clock())
-    return _prepared(request, published.history_body(code, int(raw), today))
+    return last - timedelta(days=int(raw) - 1), last
+
+
+def _date(raw: str, name: str) -> date:
+    """A real calendar date written YYYY-MM-DD in ASCII digits."""
+    try:
+        if _DATE.match(raw):
+            return date.fromisoformat(raw)
+    except ValueError:
+        pass
+    raise ApiError(400, "bad_date", f"{name} must be a date written YYYY-MM-DD, not {raw[:16]!r}.")
 
 
 async def _sources(request: web.Request) -> web.StreamResponse:

@@ -19,12 +19,13 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -97,11 +98,13 @@ class Reply:
         return json.loads(self.body, parse_float=Decimal)
 
 
-def http_get(url: str, headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> Reply:
+def http_get(
+    url: str, headers: Mapping[str, str] | None = None, timeout: float = 5.0, context: ssl.SSLContext | None = None
+) -> Reply:
     """One GET with urllib (no retries, no decompression): errors are replies too."""
     request = urllib.request.Request(url, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             return Reply(response.status, dict(response.headers.items()), response.read())
     except urllib.error.HTTPError as error:
         with error:
@@ -254,15 +257,28 @@ class UpstreamProcess(Process):
 
 
 class ServiceProcess(Process):
-    """``rates serve -c CONFIG --port PORT`` with helpers to read what it serves."""
+    """``rates serve -c CONFIG --port PORT [ARGS]`` with helpers to read what it serves.
+
+    With ``ca`` (the PEM of the CA that signed the server's certificate) it speaks HTTPS.
+    """
 
     def __init__(
-        self, config: Path, log_path: Path, *, port: int | None = None, env: Mapping[str, str] | None = None
+        self,
+        config: Path,
+        log_path: Path,
+        *,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
+        ca: Path | None = None,
     ) -> None:
         self.config = config
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        argv = [*rates_command(), "serve", "-c", str(config), "--port", str(self.port)]
+        self.args = tuple(args)
+        self.ca = ca
+        self.context = None if ca is None else ssl.create_default_context(cafile=str(ca))
+        self.url = f"{'http' if ca is None else 'https'}://127.0.0.1:{self.port}"
+        argv = [*rates_command(), "serve", "-c", str(config), "--port", str(self.port), *self.args]
         super().__init__(f"rates serve :{self.port}", argv, log_path, child_env(env))
 
     def wait_ready(self, timeout: float = READY_SECONDS) -> float:
@@ -276,7 +292,7 @@ class ServiceProcess(Process):
         return time.monotonic() - self.started_at
 
     def get(self, path: str, headers: Mapping[str, str] | None = None, timeout: float = 5.0) -> Reply:
-        return http_get(self.url + path, headers, timeout)
+        return http_get(self.url + path, headers, timeout, self.context)
 
     def get_json(self, path: str) -> Any:
         reply = self.get(path)
@@ -337,9 +353,16 @@ class Processes:
         return upstream
 
     def service(
-        self, config: Path, *, port: int | None = None, env: Mapping[str, str] | None = None, wait: bool = True
+        self,
+        config: Path,
+        *,
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        wait: bool = True,
+        args: Sequence[str] = (),
+        ca: Path | None = None,
     ) -> ServiceProcess:
-        service = ServiceProcess(config, self._log("serve"), port=port, env=env)
+        service = ServiceProcess(config, self._log("serve"), port=port, env=env, args=args, ca=ca)
         self.started.append(service)
         service.start()
         if wait:
@@ -349,7 +372,9 @@ class Processes:
     def restart(self, service: ServiceProcess, *, wait: bool = True) -> ServiceProcess:
         """The same config, port and environment, as a new process (the old one must be gone)."""
         assert not service.alive
-        return self.service(service.config, port=service.port, env=service.env, wait=wait)
+        return self.service(
+            service.config, port=service.port, env=service.env, wait=wait, args=service.args, ca=service.ca
+        )
 
     def adopt(self, process: Process) -> Process:
         """Any other child (e.g. nginx) the pool should clean up."""

@@ -320,6 +320,7 @@ async def test_other_sources_failing(
             "2023-02-08",
         )
         assert (table["SAR"]["rate"], table["SAR"]["source"]) == ("349.333", "pegs")
+        assert table["SAR"]["published"] == "2023-02-08"  # only decrees used: the latest of their dates
         assert table["BHD"]["rate"] == "3484.04"
         for code in ("EUR", "GBP", "KWD", "TRY"):
             rate = via("1310", ER_USD["rates"][code])

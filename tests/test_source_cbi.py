@@ -85,9 +85,11 @@ def test_fixture_latest_row_of_every_currency() -> None:
         quote = by_code[code]
         assert (quote.buy, quote.sell, quote.value) == (Decimal(buy), Decimal(sell), Decimal(sell))
         assert quote.published == LATEST
-    assert len(by_code) == 17
-    # QAR's columns are empty all through 2026; SDR and gold are not currencies.
+    assert len(by_code) == 18
+    # QAR's columns are empty all through 2026; SDR is not a currency; gold is XAU (column BG).
     assert not {"QAR", "SDR", "XDR", "GOLD"} & set(by_code)
+    gold = by_code["XAU"]
+    assert (gold.value, gold.buy, gold.sell, gold.published) == (Decimal("6742918"), None, None, LATEST)
 
 
 def test_fixture_sell2_and_mid_of_another_currency() -> None:

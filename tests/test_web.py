@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -266,13 +267,39 @@ async def test_history_shape_and_default_window(client: Client) -> None:
     history = await get_json(client, "/api/v1/history/usd")
     assert set(history) == {"code", "base", "points"}
     assert (history["code"], history["base"]) == ("USD", "IQD")
-    # The fixture day is the only publication date in the store; default window is 30 days.
-    cbi_day = date.fromisoformat(CBI_DAY)
-    assert history["points"] == ([{"date": CBI_DAY, "rate": 1310}] if today - cbi_day < timedelta(30) else [])
+    # Every day of the fixture workbook is in the record; the default window is 30 days.
+    recorded = fixture_usd_days()
+    expected = [p for p in recorded if today - date.fromisoformat(p["date"]) < timedelta(30)]
+    assert history["points"] == expected
     explicit = await (await client.get("/api/v1/history/USD", params={"days": "30"})).read()
     assert decimal_json(explicit) == history
     wide = await get_json(client, "/api/v1/history/USD", params={"days": "366"})
-    assert wide["points"] == ([{"date": CBI_DAY, "rate": 1310}] if today - cbi_day < timedelta(366) else [])
+    assert wide["points"] == [p for p in recorded if today - date.fromisoformat(p["date"]) < timedelta(366)]
+    assert {"date": CBI_DAY, "rate": 1310, "buy": 1300, "sell": 1310} in recorded
+
+
+def fixture_usd_days() -> list[dict[str, Any]]:
+    """USD's days in the fixture workbook, read here with openpyxl: columns B and C of the
+    2024 and 2026 sheets, under month rows, skipping holidays, blanks and Average rows."""
+    book = openpyxl.load_workbook(FIXTURES / "cbi_major_currencies_and_gold.xlsx", read_only=True, data_only=True)
+    points = []
+    for year in (2024, 2026):
+        month = 1
+        for row in list(book[str(year)].iter_rows(min_row=6, max_col=60, values_only=True)):
+            first = row[0]
+            if isinstance(first, str) and first.strip()[:3] in ("Jan", "Feb"):
+                month = 1 if first.strip().startswith("Jan") else 2
+            elif isinstance(first, str) and first.startswith("Average"):
+                month += 1
+            elif (
+                str(first).strip().isdigit()
+                and int(str(first)) != year
+                and isinstance(row[1], int | float)
+                and not any(isinstance(v, str) for v in row[1:])
+            ):
+                day = date(year, month, int(str(first)))
+                points.append({"date": day.isoformat(), "rate": row[2], "buy": row[1], "sell": row[2]})
+    return sorted(points, key=lambda p: str(p["date"]))
 
 
 @pytest.mark.parametrize("days", ["0", "367", "abc", "-1", "", "1.5", "1e2", "²", "٣", " 5", "99999999999"])
@@ -324,7 +351,7 @@ async def test_history_points_one_per_publication_date(aiohttp_client: MakeClien
     await wait_ready(client)
 
     def point(day: date, rate: int) -> dict[str, Any]:
-        return {"date": day.isoformat(), "rate": rate}
+        return {"date": day.isoformat(), "rate": rate, "buy": rate - 10, "sell": rate}
 
     async def points(n: int) -> list[dict[str, Any]]:
         body = await get_json(client, "/api/v1/history/USD", params={"days": str(n)})

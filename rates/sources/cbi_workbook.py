@@ -43,52 +43,114 @@ class UnreadableWorkbook(Exception):
     """The workbook is not what the CBI publishes; the message is the one-line reason."""
 
 
+# Bounds on what is read, whatever the sheet declares: a sheet padded to column XFD or
+# to a million rows must cost no more than a real one. The real sheets use 59 columns,
+# at most ~900 rows, and their labels row is the fifth.
+MAX_COLUMNS = 256
+MAX_ROWS = 4000
+HEADER_ROWS = 40
+GOLD = "XAU"
+_GOLD_WORDS = ("الذهب", "gold")
+
+Days = dict[date, tuple[Quote, ...]]
+
+
+@dataclass(frozen=True)
+class Record:
+    """The whole workbook: every dated day of every yearly sheet, and the latest day."""
+
+    year: int
+    latest: tuple[Quote, ...]
+    days: Days
+
+
 def read_quotes(payload: bytes, column: Column) -> tuple[int, tuple[Quote, ...]]:
     """The quotes of the latest dated day row with numbers, from the newest year's sheet.
 
     In the first days of January the CBI may add the new year's sheet before it has any
     numbers (or even headers): then the year before still holds the latest rates.
+    Only those two sheets are read, as a stream.
     """
-    (year, rows), *older = _read_recent_sheets(payload)
-    try:
-        quotes = _Sheet.read(rows, year).quotes(column)
-    except UnreadableWorkbook:
-        if not older:
-            raise
-        quotes = ()
-    if quotes or not older:
-        return year, quotes
-    previous, previous_rows = older[0]
-    try:
-        return previous, _Sheet.read(previous_rows, previous).quotes(column)
-    except UnreadableWorkbook:
-        return year, ()
+    with _Book(payload) as book:
+        years = book.years()
+        try:
+            latest = _latest(book.sheet_days(years[0], column, strict=True))
+        except UnreadableWorkbook:
+            if len(years) == 1:
+                raise
+            latest = ()
+        if latest or len(years) == 1:
+            return years[0], latest
+        previous = _latest(book.sheet_days(years[1], column, strict=False))
+        return (years[1], previous) if previous else (years[0], latest)
 
 
-def _read_recent_sheets(payload: bytes, count: int = 2) -> list[tuple[int, list[Row]]]:
-    """The year and rows of the newest ``count`` year sheets, newest first, trailing blanks trimmed."""
-    import openpyxl  # here, not at the top: importing it is a third of the service's start-up
+def read_record(payload: bytes, column: Column) -> Record:
+    """Every yearly sheet's days (an empty or unlabelled sheet adds none) and the latest day."""
+    with _Book(payload) as book:
+        years = book.years()
+        days: Days = {}
+        for year in sorted(years):
+            days.update(book.sheet_days(year, column, strict=False))
+    if not days:
+        return Record(years[0], (), days)
+    newest = max(days)
+    return Record(newest.year, days[newest], days)
 
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
-    except Exception as exc:  # a damaged file raises zip, zlib, XML, KeyError... alike
-        reason = f"the payload is not a readable XLSX workbook ({_describe(exc)})"
-        raise UnreadableWorkbook(reason) from None
-    try:
-        years = {int(name.strip()): name for name in book.sheetnames if name.strip().isdigit()}
-        if not years:
+
+def _latest(days: Iterator[tuple[date, tuple[Quote, ...]]]) -> tuple[Quote, ...]:
+    best: tuple[date | None, tuple[Quote, ...]] = (None, ())
+    for day, quotes in days:
+        if best[0] is None or day >= best[0]:
+            best = (day, quotes)
+    return best[1]
+
+
+class _Book:
+    """An open workbook whose year sheets are read row by row, never whole."""
+
+    def __init__(self, payload: bytes) -> None:
+        import openpyxl  # here, not at the top: importing it is a third of the service's start-up
+
+        try:
+            self._book = openpyxl.load_workbook(io.BytesIO(payload), read_only=True, data_only=True)
+        except Exception as exc:  # a damaged file raises zip, zlib, XML, KeyError... alike
+            reason = f"the payload is not a readable XLSX workbook ({_describe(exc)})"
+            raise UnreadableWorkbook(reason) from None
+        self._names = {int(name.strip()): name for name in self._book.sheetnames if name.strip().isdigit()}
+
+    def __enter__(self) -> _Book:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._book.close()
+
+    def years(self) -> list[int]:
+        """Year sheets, newest first."""
+        if not self._names:
             raise UnreadableWorkbook("the workbook has no sheet named after a year")
-        # Rows are read in full here so a damaged sheet fails as unreadable, not mid-scan.
-        return [
-            (year, [_trim(row) for row in book[years[year]].iter_rows(values_only=True)])
-            for year in sorted(years, reverse=True)[:count]
-        ]
-    except UnreadableWorkbook:
-        raise
-    except Exception as exc:  # see above: sheet data is decompressed lazily
-        raise UnreadableWorkbook(f"the workbook cannot be read ({_describe(exc)})") from None
-    finally:
-        book.close()
+        return sorted(self._names, reverse=True)
+
+    def sheet_days(self, year: int, column: Column, *, strict: bool) -> Iterator[tuple[date, tuple[Quote, ...]]]:
+        """The sheet's dated days with numbers; ``strict`` raises on a sheet without labels."""
+        try:
+            rows = (
+                _trim(row)
+                for row in self._book[self._names[year]].iter_rows(
+                    max_row=MAX_ROWS, max_col=MAX_COLUMNS, values_only=True
+                )
+            )
+            try:
+                sheet = _Sheet.open(rows, year)
+            except UnreadableWorkbook:
+                if strict:
+                    raise
+                return
+            yield from sheet.days(rows, column)
+        except UnreadableWorkbook:
+            raise
+        except Exception as exc:  # sheet data is decompressed and parsed lazily
+            raise UnreadableWorkbook(f"the workbook cannot be read ({_describe(exc)})") from None
 
 
 def _describe(exc: Exception) -> str:
@@ -141,28 +203,66 @@ class _Currency:
 
 @dataclass(frozen=True)
 class _Sheet:
-    """A year's sheet reduced to its currencies and its latest day row with numbers."""
+    """A year's sheet reduced to its currencies' columns and its gold column."""
 
+    year: int
     currencies: tuple[_Currency, ...]
-    day: date | None
-    row: Row
+    gold: int | None
 
     @classmethod
-    def read(cls, rows: Sequence[Row], year: int) -> _Sheet:
-        labels = next((i for i, row in enumerate(rows) if _labels_row(row)), None)
-        if labels is None:
-            raise UnreadableWorkbook(f"sheet {year} has no row of Buy/Sell labels")
-        currencies = _currencies(rows[:labels], _groups(rows[labels]))
-        if not currencies:
-            raise UnreadableWorkbook(f"sheet {year} has no currency header with an ISO code")
-        day, row = _latest_day(rows[labels + 1 :], year, currencies)
-        return cls(currencies, day, row)
+    def open(cls, rows: Iterator[Row], year: int) -> _Sheet:
+        """Reads the rows down to the labels row; the day rows are left in ``rows``."""
+        above: list[Row] = []
+        for row in rows:
+            if _labels_row(row):
+                groups = _groups(row)
+                currencies = _currencies(above, groups)
+                if not currencies:
+                    raise UnreadableWorkbook(f"sheet {year} has no currency header with an ISO code")
+                return cls(year, currencies, _gold_column(above, groups))
+            if len(above) >= HEADER_ROWS:
+                break
+            above.append(row)
+        raise UnreadableWorkbook(f"sheet {year} has no row of Buy/Sell labels")
 
-    def quotes(self, column: Column) -> tuple[Quote, ...]:
-        if self.day is None:
-            return ()
-        found = (c.quote(self.row, self.day, column) for c in self.currencies)
-        return tuple(q for q in found if q is not None)
+    def days(self, rows: Iterator[Row], column: Column) -> Iterator[tuple[date, tuple[Quote, ...]]]:
+        """Each dated row where some currency has numbers and none has holiday text."""
+        calendar = _Calendar(self.year)
+        for row in rows:
+            day = calendar.read(_cell(row, 0))
+            if day is None or any(c.has_text(row) for c in self.currencies) or _is_text(self._gold(row)):
+                continue
+            found = [q for c in self.currencies if (q := c.quote(row, day, column)) is not None]
+            if not found:
+                continue
+            ounce = _number(self._gold(row))
+            if ounce is not None:
+                found.append(Quote(code=GOLD, value=ounce, published=day))
+            yield day, tuple(found)
+
+    def _gold(self, row: Row) -> object:
+        return None if self.gold is None else _cell(row, self.gold)
+
+
+def _gold_column(rows: Sequence[Row], groups: list[_Group]) -> int | None:
+    """The first column, from the gold header on, that no Buy/Sell label claims.
+
+    The gold figure has no labels of its own (2024: AD; 2026: BG), and its header may stand
+    over the last currency's Sell label when the labels drift a column right.
+    """
+    headed = [
+        col
+        for row in rows
+        for col, value in enumerate(row)
+        if col and isinstance(value, str) and any(word in value.lower() for word in _GOLD_WORDS)
+    ]
+    if not headed:
+        return None
+    claimed = {col for group in groups for col in group.columns.values()}
+    col = min(headed)
+    while col in claimed:
+        col += 1
+    return col if col < MAX_COLUMNS else None
 
 
 def _mid(buy: Decimal | None, sell: Decimal | None) -> Decimal | None:
@@ -253,21 +353,6 @@ def _by_territory(codes: dict[int, str], groups: list[_Group]) -> Iterator[tuple
         if len(inside) == 1:
             yield inside[0], group
         left = group.last
-
-
-def _latest_day(rows: Sequence[Row], year: int, currencies: Sequence[_Currency]) -> tuple[date | None, Row]:
-    """The latest dated row where some currency has numbers and none has holiday text."""
-    calendar = _Calendar(year)
-    best: tuple[date | None, Row] = (None, ())
-    for row in rows:
-        day = calendar.read(_cell(row, 0))
-        if day is None or any(c.has_text(row) for c in currencies):
-            continue
-        if not any(c.numbers(row) for c in currencies):
-            continue
-        if best[0] is None or day >= best[0]:
-            best = (day, row)
-    return best
 
 
 @dataclass
