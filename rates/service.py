@@ -49,14 +49,13 @@ class Service:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.metrics = Metrics()
+        self.published: Published | None = None
         self._use_widget_config(config)
         self.openapi = openapi_body(config)
-        self.embed_js = embed_js()
         self.store: Store | None = None
         self.fetcher: Fetcher | None = None
         self.pipeline: Pipeline | None = None
         self.scheduler: Scheduler | None = None
-        self.published: Published | None = None
         self.mirror = Mirror(config.publish, self.metrics) if config.publish is not None else None
         self._record = RecordCache()  # the daily record, re-read only where it changed
         self.source_report: list[dict[str, Any]] = []
@@ -68,6 +67,7 @@ class Service:
         """The renderer, the response headers and the widget's security headers: built once per config."""
         self.responder = Responder(config.server.max_age, config.server.cors_origins)
         self.renderer = widget_renderer(config)
+        self.embed_js = embed_js(config, self.published.document if self.published else None)
         self.widget_headers = {
             "Content-Security-Policy": self.renderer.content_security_policy(config.server.frame_ancestors),
             "X-Content-Type-Options": "nosniff",
@@ -142,6 +142,7 @@ class Service:
 
         published, holds = await asyncio.to_thread(build)
         previous, self.published = self.published, published
+        self.embed_js = embed_js(self.config, published.document)
         self.metrics.document(published.document, holds)
         if self.mirror is not None:
             self.mirror.update(published, previous, self.embed_js, self.config)

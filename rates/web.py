@@ -7,23 +7,28 @@ every response, errors included, gets them the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any, cast
+from urllib.parse import parse_qsl
 
 from aiohttp import web
+from multidict import MultiDict
 
 from rates.compat.routes import COMPAT, Compat
 from rates.compat.routes import ROUTES as COMPAT_ROUTES
 from rates.config import Config
-from rates.document import iso_time
+from rates.document import encode, iso_time
 from rates.http_log import ParserErrorLog
-from rates.publish import Body, Published, Render, default_digits
+from rates.oembed import MIN_WIDTH, discovery_href, public_origin, widget_query, width_for
+from rates.oembed import answer as oembed_answer
+from rates.publish import JSON, Body, Published, Render, default_digits
 from rates.refresh import BAGHDAD
 from rates.responses import SERVER, Prepared, add_cors, compress_dynamic, error_response, status_json
 from rates.service import Service
 from widget.render import Theme, WidgetOptions
-from widget.texts import LANGS, Digits, Lang
+from widget.size import facts_of, widget_height
+from widget.texts import LANGS, MESSAGES, Digits, Lang
 
 SERVICE = web.AppKey("service", Service)
 MAX_SYMBOLS = 64
@@ -64,6 +69,7 @@ def create_app(config: Config) -> web.Application:
         ("/api/v1/openapi.json", _openapi),
         ("/widget", _widget),
         ("/widget.js", _widget_js),
+        ("/oembed", _oembed),
         ("/healthz", _healthz),
         ("/readyz", _readyz),
         ("/metrics", _metrics),
@@ -188,17 +194,62 @@ async def _openapi(request: web.Request) -> web.StreamResponse:
 
 async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    body = _published(request).by_query("/widget", _raw_query(request), lambda: _widget_variant(request))
+    query = _raw_query(request)[:MAX_QUERY]
+    origin = public_origin(request.scheme, request.host, request.headers)
+    # The page links its own oEmbed URL, which names the origin asked: one variant per origin.
+    body = _published(request).by_query("/widget", f"{query}|{origin}", lambda: _widget_variant(request, origin))
     return service.responder.respond(request, body, service.widget_headers)
 
 
-def _widget_variant(request: web.Request) -> Render:
-    options = _widget_options(request, request.app[SERVICE].config)
-    return lambda published: published.widget(options)
+def _widget_variant(request: web.Request, origin: str) -> Render:
+    options = _widget_options(request.query, request.app[SERVICE].config)
+    discovery = discovery_href(origin, _raw_query(request)[:MAX_QUERY])
+    return lambda published: published.widget(options, discovery)
 
 
 async def _widget_js(request: web.Request) -> web.StreamResponse:
     return _prepared(request, request.app[SERVICE].embed_js)
+
+
+async def _oembed(request: web.Request) -> web.StreamResponse:
+    service = request.app[SERVICE]
+    asked_format = request.query.get("format", "json")
+    if asked_format != "json":
+        raise ApiError(501, "not_implemented", f"Only format=json is served, not {asked_format[:16]!r}.")
+    url = request.query.get("url", "")
+    if not url:
+        raise ApiError(400, "bad_url", "url is required: the address of this service's /widget page.")
+    origin = public_origin(request.scheme, request.host, request.headers)
+    query = widget_query(url, origin)
+    if query is None or len(query) > MAX_QUERY:
+        raise ApiError(404, "not_found", f"{url[:100]!r} is not this service's widget ({origin}/widget).")
+    width = width_for(request.query)
+    if width is None:
+        raise ApiError(400, "bad_maxwidth", f"maxwidth must be a whole number of px from {MIN_WIDTH}.")
+    try:
+        options = _widget_options(MultiDict(parse_qsl(query, keep_blank_values=True)), service.config)
+    except ApiError as exc:
+        raise ApiError(404, "not_found", f"{url[:100]!r} is not a page of this widget: {exc.message}") from None
+    published = _published(request)
+
+    def make() -> Body:
+        wanted = set(options.symbols or published.codes)
+        entries = [e for e in published.document["rates"] if e["code"] in wanted]
+        noted = frozenset(c.code for c in service.config.currencies if c.note)
+        height = widget_height(facts_of(entries, noted), width)
+        body = oembed_answer(
+            origin=origin,
+            query=query,
+            title=service.renderer.title(options.lang),
+            frame_title=MESSAGES["frame_title"][options.lang],
+            lang=options.lang,
+            width=width,
+            height=height,
+            cache_age=int(service.config.server.max_age.total_seconds()),
+        )
+        return Body.of(encode(body), JSON)
+
+    return _prepared(request, published.variant(("oembed", origin, query, width), make))
 
 
 async def _healthz(request: web.Request) -> web.StreamResponse:
@@ -232,10 +283,14 @@ async def _preflight(request: web.Request) -> web.StreamResponse:
 
 
 def _symbols(request: web.Request) -> tuple[str, ...] | None:
-    raw = request.query.get("symbols")
+    return _symbols_in(request.query, request.app[SERVICE].config)
+
+
+def _symbols_in(query: Mapping[str, str], config: Config) -> tuple[str, ...] | None:
+    raw = query.get("symbols")
     if raw is None or raw.strip() == "":
         return None
-    configured = request.app[SERVICE].config.codes
+    configured = config.codes
     if len(raw) > MAX_QUERY or raw.count(",") >= MAX_SYMBOLS:
         raise ApiError(400, "bad_symbol", f"symbols lists too much: at most {MAX_SYMBOLS} codes.")
     asked = {s.strip() for s in raw.split(",") if s.strip()}
@@ -255,14 +310,14 @@ def _code(text: str) -> str | None:
     return text.upper() if _CODE.match(text) else None
 
 
-def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
-    lang = request.query.get("lang", config.widget.lang)
+def _widget_options(query: Mapping[str, str], config: Config) -> WidgetOptions:
+    lang = query.get("lang", config.widget.lang)
     if lang not in LANGS:
         raise ApiError(400, "bad_lang", f"lang must be ar, ckb or en, not {lang[:16]!r}.")
     language: Lang = lang
-    theme = request.query.get("theme", config.widget.theme)
-    digits = request.query.get("digits", default_digits(config, language))
-    trend = request.query.get("trend", "0")
+    theme = query.get("theme", config.widget.theme)
+    digits = query.get("digits", default_digits(config, language))
+    trend = query.get("trend", "0")
     if theme not in ("light", "dark", "auto"):
         raise ApiError(400, "bad_theme", f"theme must be light, dark or auto, not {theme[:16]!r}.")
     if digits not in ("arab", "latn"):
@@ -270,7 +325,7 @@ def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
     if trend not in ("0", "1"):
         raise ApiError(400, "bad_trend", f"trend must be 0 or 1, not {trend[:16]!r}.")
     return WidgetOptions(
-        symbols=_symbols(request),
+        symbols=_symbols_in(query, config),
         theme=cast(Theme, theme),
         digits=cast(Digits, digits),
         trend=trend == "1",
