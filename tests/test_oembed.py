@@ -47,7 +47,7 @@ async def test_oembed_answers_a_rich_iframe_of_the_asked_widget(client: Client, 
     }  # fmt: skip
     assert (body["version"], body["type"], body["cache_age"]) == ("1.0", "rich", 60)
     assert body["provider_url"] == f"{origin}/"
-    assert body["title"] == bundled_config.widget.title
+    assert body["title"] == bundled_config.widget.title["ar"]
     frame = iframe_attrs(body["html"])
     assert frame["src"] == page  # the query is kept
     assert body["width"] == 400 and frame["width"] == "400"

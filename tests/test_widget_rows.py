@@ -13,7 +13,7 @@ from widget.render import Credit, Labels, WidgetOptions, WidgetRenderer
 
 
 def render_with(labels: Labels, document: dict[str, Any] | None = None, **options: Any) -> str:
-    renderer = WidgetRenderer(title="أسعار", max_age_seconds=60, labels=labels)
+    renderer = WidgetRenderer(title="أسعار", max_age_seconds=60, labels={"ar": labels})
     settings = WidgetOptions(
         symbols=options.pop("symbols", None),
         theme="light",
