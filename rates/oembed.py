@@ -27,9 +27,12 @@ def public_origin(scheme: str, host: str, headers: Mapping[str, str]) -> str:
 
 
 def widget_query(url: str, origin: str) -> str | None:
-    """The query of ``url`` if it is this origin's ``/widget`` page, else None."""
+    """The query of ``url`` if it is this origin's ``/widget`` page (or its path alone), else None."""
+    url = url.strip()
+    if url.startswith("/") and not url.startswith("//"):
+        url = origin + url  # a path names a page of this service
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
         asked = f"{parts.scheme.lower()}://{parts.netloc.lower()}"
     except ValueError:
         return None

@@ -590,10 +590,15 @@ def _parameters(config: Config) -> Json:
         "url": {
             "name": "url",
             "in": "query",
-            "description": "This service's widget page, e.g. `https://HOST/widget?symbols=USD,EUR`. Else 404, or 400 "
-            "`bad_url` when missing.",
+            "description": "This service's widget page, e.g. `https://HOST/widget?symbols=USD,EUR`, or its path alone "
+            "(`/widget?symbols=USD,EUR`). Another URL is 404 `not_found`; none is 400 `bad_url`.",
             "required": True,
-            "schema": {"type": "string", "maxLength": 2048},
+            "schema": {
+                "type": "string",
+                "pattern": "^/widget(\\?symbols=(" + "|".join(codes) + ")(,(" + "|".join(codes) + ")){0,3})?$",
+                "maxLength": 2048,
+                "examples": [f"/widget?symbols={','.join(codes[:2])}"],
+            },
         },
         "maxwidth": {
             "name": "maxwidth",
@@ -610,8 +615,8 @@ def _parameters(config: Config) -> Json:
         "format": {
             "name": "format",
             "in": "query",
-            "description": "`json` (default). Anything else is 501 `not_implemented`.",
-            "schema": {"type": "string", "default": "json"},
+            "description": "`json` (default). `xml` is 501 `not_implemented`; anything else 400 `bad_format`.",
+            "schema": {"type": "string", "enum": ["json"], "default": "json"},
         },
         "IfNoneMatch": {
             "name": "If-None-Match",

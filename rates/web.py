@@ -214,8 +214,10 @@ async def _widget_js(request: web.Request) -> web.StreamResponse:
 async def _oembed(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
     asked_format = request.query.get("format", "json")
+    if asked_format == "xml":
+        raise ApiError(501, "not_implemented", "Only format=json is served, not format=xml.")
     if asked_format != "json":
-        raise ApiError(501, "not_implemented", f"Only format=json is served, not {asked_format[:16]!r}.")
+        raise ApiError(400, "bad_format", f"format must be json (or xml, not served), not {asked_format[:16]!r}.")
     url = request.query.get("url", "")
     if not url:
         raise ApiError(400, "bad_url", "url is required: the address of this service's /widget page.")

@@ -476,6 +476,7 @@ async def test_service_down_or_not_ready_leaves_the_host_page_intact(
             page, seen = await open_page(browser, viewport={"width": 600, "height": 800})
             await page.goto(f"{host}/")
             await page.wait_for_load_state("networkidle")
+            assert (await get_status(f"{unready}/readyz")) == 503  # still not ready (its fetch hangs 60 s)
             # The unready service answered 503 to the frame: its reserved box folds away.
             await page.wait_for_function(
                 "() => [...document.querySelectorAll('iframe')].every(f => f.getBoundingClientRect().height === 0)",

@@ -338,11 +338,15 @@ def test_loader_table_is_valid_json_of_every_code(bundled_config: Config) -> Non
 async def test_axe_finds_no_violation_of_any_impact(
     browser: Any, bundled_config: Config, theme: str, digits: str
 ) -> None:
-    """axe-core (bundled with axe-playwright-python, so no network) on the whole widget page."""
+    """axe-core (bundled with axe-playwright-python, so no network) on the whole widget page, in every language."""
     axe_module = pytest.importorskip("axe_playwright_python.async_playwright")
     async with running_service(bundled_config) as (_, service):
         page, _ = await open_page(browser, viewport={"width": 420, "height": 900}, bypass_csp=True)
-        for query in (f"theme={theme}&digits={digits}", f"theme={theme}&digits={digits}&trend=1&symbols=USD,IRR,YER"):
+        other = {("light", "arab"): "ckb", ("dark", "latn"): "en"}.get((theme, digits), "ar")
+        for query in (
+            f"theme={theme}&digits={digits}",
+            f"theme={theme}&digits={digits}&lang={other}&trend=1&symbols=USD,IRR,YER,BHD",
+        ):
             await page.goto(f"{service}/widget?{query}")
             results = await axe_module.Axe().run(page)
             violations = [
@@ -371,7 +375,9 @@ async def test_screenshots_offline_start_and_the_toman_row(
     for path in ("/page/144", "/v6/latest/USD", "/daily/gbp.json"):
         fixtures.fault(path, status=503, body=b"offline")
     async with running_service(bundled_config) as (app, service):
-        page, seen = await open_page(browser, viewport={"width": 360, "height": 800}, device_scale_factor=1)
+        page, seen = await open_page(
+            browser, viewport={"width": 360, "height": 800}, device_scale_factor=1, bypass_csp=True
+        )
         await page.goto(f"{service}/widget")
         rows = page.locator("tbody tr[data-code]")
         assert await rows.count() == 16
@@ -389,6 +395,9 @@ async def test_screenshots_offline_start_and_the_toman_row(
         footer = await page.locator("footer").inner_text()
         assert footer.count("تعذّر") + footer.count("تعذر") <= 1  # the reason said once
         await screenshot(page, "widget-offline.png")
+        axe = pytest.importorskip("axe_playwright_python.async_playwright")
+        results = await axe.Axe().run(page)
+        assert [v["id"] for v in results.response["violations"]] == []  # "—" cells included
 
         assert_clean(seen, console=False)  # the faulted upstream is logged, not thrown
 
@@ -420,4 +429,22 @@ async def test_the_widget_is_exactly_as_tall_as_the_model_says_at_every_width(
             await page.set_viewport_size({"width": width, "height": 800})
             measured = await page.evaluate("() => document.getElementById('w').getBoundingClientRect().height")
             assert measured == await expected_height(app, codes, width), (query, width)
+        assert_clean(seen)
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+async def test_no_text_below_12px_in_a_280px_sidebar(browser: Any, bundled_config: Config, lang: str) -> None:
+    async with running_service(bundled_config) as (_, service):
+        page, seen = await open_page(browser, viewport={"width": 280, "height": 900})
+        await page.goto(f"{service}/widget?lang={lang}&trend=1")
+        sizes = await page.evaluate(
+            """() => [...document.querySelectorAll('#w *')]
+              .filter(e => e.childNodes.length && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+              .filter(e => e.getBoundingClientRect().width > 0 && !e.closest('.v,[aria-hidden=true]'))
+              .map(e => [e.tagName + '.' + e.className, parseFloat(getComputedStyle(e).fontSize)])"""
+        )
+        small = [s for s in sizes if s[1] < 12]
+        assert sizes and not small, small
+        width = await page.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 280
         assert_clean(seen)

@@ -79,6 +79,9 @@ async def test_oembed_knows_its_origin_behind_a_proxy(client: Client) -> None:
     page = "https://rates.example.iq/widget?symbols=USD"
     body = await get_json(client, "/oembed", params={"url": page}, headers=headers)
     assert iframe_attrs(body["html"])["src"] == page and body["provider_url"] == "https://rates.example.iq/"
+    # A path names this service's page, whatever its origin.
+    relative = await get_json(client, "/oembed", params={"url": "/widget?symbols=USD"}, headers=headers)
+    assert iframe_attrs(relative["html"])["src"] == page
     # The service's own loopback address is not what the proxy's clients asked for.
     await assert_error(
         client, "/oembed", 404, "not_found", params={"url": f"{origin_of(client)}/widget"}, headers=headers
@@ -105,6 +108,7 @@ async def test_oembed_xml_is_501_and_bad_parameters_400(client: Client) -> None:
     await assert_error(client, "/oembed", 501, "not_implemented", params={"url": page, "format": "xml"})
     await assert_error(client, "/oembed", 400, "bad_maxwidth", params={"url": page, "maxwidth": "wide"})
     await assert_error(client, "/oembed", 400, "bad_url")
+    await assert_error(client, "/oembed", 400, "bad_format", params={"url": page, "format": "yaml"})
 
 
 async def test_widget_page_links_its_oembed_with_its_query(client: Client) -> None:
