@@ -12,6 +12,8 @@ import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from rates.config import Config
+from rates.store import Store
 from rates.web import SERVICE
 from tests.browser_support import CHROMIUM, ROOT, get_json, host_page, running_service
 from tests.test_browser import assert_clean, browser, frame_of, open_page, wait_status  # noqa: F401
@@ -447,4 +450,37 @@ async def test_no_text_below_12px_in_a_280px_sidebar(browser: Any, bundled_confi
         assert sizes and not small, small
         width = await page.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 280
+        assert_clean(seen)
+
+
+async def test_screenshot_sidebar_with_trend_lines(browser: Any, bundled_config: Config) -> None:
+    """docs/widget-sidebar-trend.png: 300 px, five weeks of CBI bulletins (no bulletin on Fridays)."""
+    async with running_service(bundled_config) as (_, service):
+        await wait_status(service, "EUR", "ok")
+    store = Store(bundled_config.storage.dir)
+    try:
+        document = store.document()
+        assert document is not None
+        last = date(2026, 2, 26)  # the fixture workbook's latest bulletin
+        for back in range(36, 0, -1):
+            day = last - timedelta(days=back)
+            if day.weekday() == 4:
+                continue
+            wave = Decimal(back % 9 - 4) / 1000
+            points = {"EUR": (day, Decimal("1520") * (1 - wave)), "GBP": (day, Decimal("1760") * (1 + wave / 2))}
+            points["USD"] = (day, Decimal(1310))
+            assert store.save_merge(store.merge_state(), document, points)
+    finally:
+        store.close()
+    async with running_service(bundled_config) as (_, service):
+        await wait_status(service, "EUR", "ok")
+        page, seen = await open_page(browser, viewport={"width": 300, "height": 600}, device_scale_factor=1)
+        await page.goto(f"{service}/widget?symbols=USD,EUR,GBP,SAR,IRR&trend=1")
+        lines = page.locator("td.t svg")
+        assert await lines.count() >= 3
+        assert await page.locator("th.t").inner_text() == "٣٠ يوماً"  # a visible head
+        spoken = await page.locator("tr[data-code=USD] td.t .v").inner_text()
+        assert spoken.startswith("ثابت خلال")
+        assert (await page.evaluate("() => document.documentElement.scrollWidth")) <= 300
+        await screenshot(page, "widget-sidebar-trend.png")
         assert_clean(seen)
