@@ -42,7 +42,7 @@ def widget_query(url: str, origin: str) -> str | None:
 
 
 def discovery_href(origin: str, query: str) -> str:
-    """The ``/oembed`` URL a widget page links to (its own URL, query kept)."""
+    """The ``/oembed`` URL a widget page links to (its own URL, query kept); ``origin`` "" makes both relative."""
     page = f"{origin}/widget" + (f"?{query}" if query else "")
     return f"{origin}/oembed?url={quote(page, safe='')}&format=json"
 

@@ -21,6 +21,7 @@ from rates.config import Config
 from rates.credits import credits
 from rates.document import decode, encode
 from rates.localized import pick
+from rates.oembed import discovery_href
 from rates.record import RecordView, points_csv, points_json
 from widget.facts import RowFacts
 from widget.loader import loader_source
@@ -32,6 +33,7 @@ K = TypeVar("K")
 Render = Callable[["Published"], "Body"]  # a variant, re-renderable on a later snapshot
 V = TypeVar("V")
 VARIANTS_PER_SNAPSHOT = 256
+DEFAULT_DISCOVERY = discovery_href("", "")  # the plain /widget page's oEmbed link
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class Published:
         subset = {**self.document, "rates": [e for e in self.document["rates"] if e["code"] in wanted]}
         return Body.of(encode(subset), JSON)
 
-    def widget(self, options: WidgetOptions, discovery: str | None = None) -> Body:
+    def widget(self, options: WidgetOptions, discovery: str | None = DEFAULT_DISCOVERY) -> Body:
         """The widget page; ``discovery`` is its oEmbed link (it names the origin asked for)."""
         return self._widgets.get((options, discovery), lambda: self._widget(options, discovery))
 

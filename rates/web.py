@@ -194,16 +194,14 @@ async def _openapi(request: web.Request) -> web.StreamResponse:
 
 async def _widget(request: web.Request) -> web.StreamResponse:
     service = request.app[SERVICE]
-    query = _raw_query(request)[:MAX_QUERY]
-    origin = public_origin(request.scheme, request.host, request.headers)
-    # The page links its own oEmbed URL, which names the origin asked: one variant per origin.
-    body = _published(request).by_query("/widget", f"{query}|{origin}", lambda: _widget_variant(request, origin))
+    body = _published(request).by_query("/widget", _raw_query(request), lambda: _widget_variant(request))
     return service.responder.respond(request, body, service.widget_headers)
 
 
-def _widget_variant(request: web.Request, origin: str) -> Render:
+def _widget_variant(request: web.Request) -> Render:
     options = _widget_options(request.query, request.app[SERVICE].config)
-    discovery = discovery_href(origin, _raw_query(request)[:MAX_QUERY])
+    # Relative to the page (whatever origin serves it: the service, nginx, a published copy).
+    discovery = discovery_href("", _raw_query(request)[:MAX_QUERY])
     return lambda published: published.widget(options, discovery)
 
 

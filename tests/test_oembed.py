@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from html import unescape
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiohttp import web
@@ -117,19 +117,13 @@ async def test_widget_page_links_its_oembed_with_its_query(client: Client) -> No
     link = re.search(r'<link rel="alternate" type="application/json\+oembed" href="([^"]+)"', page)
     assert link
     href = unescape(link.group(1))
-    assert href.startswith(f"{origin}/oembed?")
+    # Relative to the page, so the same bytes serve every origin (the service, nginx, a published copy).
+    assert href.startswith("/oembed?")
     asked = parse_qs(urlsplit(href).query)["url"][0]
-    assert asked == f"{origin}/widget?symbols=usd,eur&digits=latn"
-    # Following the link gives the embed of that very page.
-    body = await get_json(client, href.removeprefix(origin))
-    assert iframe_attrs(body["html"])["src"] == asked
-    # Behind the proxy the link names the public origin.
-    proxied = await client.get(
-        "/widget", headers={"X-Forwarded-Host": "rates.example.iq", "X-Forwarded-Proto": "https"}
-    )
-    assert f"https://rates.example.iq/oembed?url={quote('https://rates.example.iq/widget', safe='')}" in unescape(
-        await proxied.text()
-    )
+    assert asked == "/widget?symbols=usd,eur&digits=latn"
+    # Following the link gives the embed of that very page, on the origin asked.
+    body = await get_json(client, href)
+    assert iframe_attrs(body["html"])["src"] == f"{origin}{asked}"
 
 
 async def test_widget_height_model_counts_footer_lines_once(client: Client) -> None:
