@@ -94,8 +94,8 @@ def test_sources_are_credited_by_name_and_linked() -> None:
         }
     )
     credits = footer(render_with(labels))
-    assert '<a href="https://cbi.iq" target="_blank" rel="noopener">البنك المركزي العراقي</a>' in credits
-    assert '<a href="https://www.exchangerate-api.com" target="_blank" rel="noopener">ExchangeRate-API</a>' in credits
+    assert '<a href="https://cbi.iq" target="_blank" rel="noopener"><bdi>البنك المركزي العراقي</bdi></a>' in credits
+    assert 'rel="noopener"><bdi>ExchangeRate-API</bdi></a>' in credits
     assert "أسعار الربط الرسمية بالدولار" in credits
     assert "cbi،" not in credits and ">cbi<" not in credits
     assert unescape(visible_text(credits)).count("البنك المركزي العراقي") == 1
