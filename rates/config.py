@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rates.errors import ConfigError, ConfigProblem
+from rates.localized import Localized
 from rates.sources import REGISTRY, SourceSettings
 from rates.sources.base import CurrencyCode, SourceId, normalize_code
 from rates.units import Duration, Fraction
@@ -52,6 +53,8 @@ class Currency(_Strict):
     name: LocalName | None = None
     # strict: YAML's `true` is not the number 1.
     per: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = 1
+    unit: Localized | None = None  # the name of `per` units: "تومان" for 10 rials
+    note: Localized | None = None  # shown on the row: official, but not what readers pay
     sources: list[SourceId] | None = None
     range: tuple[PositiveNumber, PositiveNumber] | None = None  # IQD per one unit: [MIN, MAX]
 

@@ -11,6 +11,7 @@ from typing import Any
 from babel.numbers import get_currency_name
 
 from rates.config import Config
+from rates.localized import pick
 from rates.models import BASE, Rate
 from rates.present import plain, significant
 from widget.texts import reason_text
@@ -23,12 +24,17 @@ def currency_names(config: Config) -> dict[str, str]:
     return {c.code: (c.name or {}).get("ar") or get_currency_name(c.code, locale="ar") for c in config.currencies}
 
 
+def currency_notes(config: Config) -> dict[str, str | None]:
+    """The config's Arabic ``note`` per code (the API's language), None when absent."""
+    return {c.code: pick(c.note, "ar") for c in config.currencies}
+
+
 def build_document(config: Config, rates: tuple[Rate, ...], history: History, updated_at: datetime) -> dict[str, Any]:
-    names = currency_names(config)
+    names, notes = currency_names(config), currency_notes(config)
     return {
         "base": BASE,
         "updated_at": iso_time(updated_at),
-        "rates": [_entry(rate, names[rate.code], history.get(rate.code, {})) for rate in rates],
+        "rates": [_entry(rate, names[rate.code], notes.get(rate.code), history.get(rate.code, {})) for rate in rates],
     }
 
 
@@ -39,7 +45,7 @@ def keep_updated_at(new: dict[str, Any], previous: dict[str, Any] | None) -> dic
     return new
 
 
-def _entry(rate: Rate, name: str, points: Mapping[date, Decimal]) -> dict[str, Any]:
+def _entry(rate: Rate, name: str, note: str | None, points: Mapping[date, Decimal]) -> dict[str, Any]:
     shown = None if rate.rate is None else significant(rate.rate)
     return {
         "code": rate.code,
@@ -54,6 +60,7 @@ def _entry(rate: Rate, name: str, points: Mapping[date, Decimal]) -> dict[str, A
         "status": rate.status,
         "change": _change(shown, rate.published, points),
         "reason": reason_text(rate.reason, "ar"),  # the API's reason stays an Arabic sentence
+        "note": note,
     }
 
 

@@ -189,6 +189,26 @@ def _paths() -> Json:
                 {"200": _page("text/javascript", "The loader script."), "304": _ref_response("NotModified")},
             )
         ),
+        "/oembed": _item(
+            _op(
+                "getOembed",
+                "widget",
+                "oEmbed for the widget",
+                "oEmbed 1.0 (`type: rich`): an `<iframe>` of the asked widget URL (its query kept), `width` "
+                "at most `maxwidth` (default 600), `height` the widget's height at that width for its rows. "
+                "`url` must be this service's `/widget` as the request reaches it (`Host`, or "
+                "`X-Forwarded-Host`/`X-Forwarded-Proto`).",
+                ["url", "maxwidth", "maxheight", "format"],
+                {
+                    "200": _data("OEmbed", "The embed."),
+                    "304": _ref_response("NotModified"),
+                    "400": _ref_response("BadRequest"),
+                    "404": _error_response("`url` is not this service's `/widget` page: `not_found`."),
+                    "501": _error_response("Only `format=json` is served: `not_implemented`."),
+                    "503": _ref_response("NotReady"),
+                },
+            )
+        ),
         "/healthz": _item(_status_op("getHealth", "Liveness", "Health", "200 while the process serves.")),
         "/readyz": _item(
             _status_op(
@@ -322,7 +342,7 @@ def _responses() -> Json:
         },
         "BadRequest": _error_response(
             "A query parameter is malformed or out of range: `bad_symbol`, `bad_days`, `bad_date`, `bad_theme`, "
-            "`bad_digits`, `bad_trend`, `bad_lang`."
+            "`bad_digits`, `bad_trend`, `bad_lang`, `bad_url`, `bad_maxwidth`, `bad_format`."
         ),
         "NotFound": _error_response("The currency is not configured: `unknown_currency`."),
         "NotReady": _error_response("No rates document yet (no stored data, first fetch not done): `not_ready`."),
@@ -428,6 +448,20 @@ def _schemas(config: Config) -> Json:
             },
             "The running config and the problems of the last rejected reload.",
         ),
+        "OEmbed": _object(
+            {
+                "version": {"const": "1.0"},
+                "type": {"const": "rich"},
+                "provider_name": {"type": "string"},
+                "provider_url": {"type": "string"},
+                "title": {"type": "string"},
+                "html": {"type": "string", "description": "An `<iframe>` of the widget, sized for it."},
+                "width": {"type": "integer", "minimum": 1},
+                "height": {"type": "integer", "minimum": 1},
+                "cache_age": {"type": "integer", "minimum": 0},
+            },
+            "oEmbed 1.0 rich answer.",
+        ),
         "Health": _object({"status": {"const": "ok"}}, "The process serves."),
         "Readiness": _object(
             {"status": {"const": "ready"}, "updated_at": _nullable(_TIME)},
@@ -461,6 +495,10 @@ def _rate_entry(config: Config) -> Json:
             "reason": {
                 "type": ["string", "null"],
                 "description": "Why the rate is unavailable (a short Arabic sentence); null otherwise.",
+            },
+            "note": {
+                "type": ["string", "null"],
+                "description": "The config's note (Arabic), e.g. an official rate that is not what readers pay.",
             },
         },
         "One currency's rate.",
@@ -554,6 +592,37 @@ def _parameters(config: Config) -> Json:
             "Default: `widget.digits` in Arabic, `arab` in Sorani, `latn` in English.",
         ),
         "trend": _enum_query("trend", ["0", "1"], "0", "bad_trend", "1 draws a small trend line per row."),
+        "url": {
+            "name": "url",
+            "in": "query",
+            "description": "This service's widget page, e.g. `https://HOST/widget?symbols=USD,EUR`, or its path alone "
+            "(`/widget?symbols=USD,EUR`). Another URL is 404 `not_found`; none is 400 `bad_url`.",
+            "required": True,
+            "schema": {
+                "type": "string",
+                "pattern": "^/widget(\\?symbols=(" + "|".join(codes) + ")(,(" + "|".join(codes) + ")){0,3})?$",
+                "maxLength": 2048,
+                "examples": [f"/widget?symbols={','.join(codes[:2])}"],
+            },
+        },
+        "maxwidth": {
+            "name": "maxwidth",
+            "in": "query",
+            "description": "The widest frame the consumer can show, in px. Else 400 `bad_maxwidth`.",
+            "schema": {"type": "integer", "minimum": 200, "maximum": 999999},
+        },
+        "maxheight": {
+            "name": "maxheight",
+            "in": "query",
+            "description": "Accepted and ignored: the widget's height follows from its rows and width.",
+            "schema": {"type": "integer", "minimum": 1},
+        },
+        "format": {
+            "name": "format",
+            "in": "query",
+            "description": "`json` (default). `xml` is 501 `not_implemented`; anything else 400 `bad_format`.",
+            "schema": {"type": "string", "enum": ["json"], "default": "json"},
+        },
         "IfNoneMatch": {
             "name": "If-None-Match",
             "in": "header",

@@ -34,7 +34,6 @@ class Publisher:
     def __init__(self, config: Config, *, clock: Clock = utc_now) -> None:
         self.clock = clock
         self.metrics = Metrics()
-        self.embed_js = embed_js()
         self.snapshot: Snapshot | None = None  # None until a first document exists: /readyz says so
         self.source_report: list[dict[str, Any]] = []
         self.store_problem: str | None = None  # /readyz answers 503 with it
@@ -49,6 +48,7 @@ class Publisher:
         self.responder = Responder(config.server.max_age, config.server.cors_origins)
         self.openapi = openapi_body(config)
         self.renderer = widget_renderer(config)
+        self.embed_js = embed_js(config, self.snapshot.document if self.snapshot else None)
         self.widget_headers = widget_security_headers(self.renderer, config.server.frame_ancestors)
 
     def default_widget(self) -> WidgetOptions:
@@ -66,6 +66,7 @@ class Publisher:
 
         snapshot, holds = await asyncio.to_thread(build)
         previous, self.snapshot = self.snapshot, snapshot
+        self.embed_js = embed_js(self.config, snapshot.document)
         self.metrics.document(snapshot.document, holds)
         if self.mirror is not None:
             self.mirror.update(snapshot, previous, self.embed_js, self.config)

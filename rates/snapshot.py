@@ -11,24 +11,30 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from typing import Any, Generic, TypeVar
 
 from rates.config import Config
+from rates.credits import credits
 from rates.document import decode, encode
+from rates.localized import pick
+from rates.oembed import discovery_href
 from rates.record import RecordView, points_csv, points_json
 from widget.choices import Digits
-from widget.render import WidgetOptions, WidgetRenderer
-from widget.texts import DEFAULT_DIGITS, Lang
+from widget.facts import RowFacts
+from widget.loader import loader_source
+from widget.render import Credit, Labels, WidgetOptions, WidgetRenderer
+from widget.size import facts_of
+from widget.texts import DEFAULT_DIGITS, LANGS, MESSAGES, Lang
 
 K = TypeVar("K")
 Render = Callable[["Snapshot"], "Body"]  # a variant, re-renderable on a later snapshot
 V = TypeVar("V")
 VARIANTS_PER_SNAPSHOT = 256
+DEFAULT_DISCOVERY = discovery_href("", "")  # the plain /widget page's oEmbed link
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,10 @@ class Snapshot:
     renderer: WidgetRenderer
     entries: dict[str, Body] = field(default_factory=dict)
     _subsets: BoundedCache[tuple[str, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
-    _widgets: BoundedCache[WidgetOptions, Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
+    _widgets: BoundedCache[tuple[WidgetOptions, str | None], Body] = field(
+        default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
+    )
+    _variants: BoundedCache[tuple[Any, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _histories: BoundedCache[tuple[str, date | None, date, bool], Body] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
     )
@@ -144,13 +153,18 @@ class Snapshot:
         subset = {**self.document, "rates": [e for e in self.document["rates"] if e["code"] in wanted]}
         return Body.of(encode(subset), JSON)
 
-    def widget(self, options: WidgetOptions) -> Body:
-        return self._widgets.get(options, lambda: self._widget(options))
+    def widget(self, options: WidgetOptions, discovery: str | None = DEFAULT_DISCOVERY) -> Body:
+        """The widget page; ``discovery`` is its oEmbed link (it names the origin asked for)."""
+        return self._widgets.get((options, discovery), lambda: self._widget(options, discovery))
 
-    def _widget(self, options: WidgetOptions) -> Body:
+    def _widget(self, options: WidgetOptions, discovery: str | None) -> Body:
         trends = self._trends() if options.trend else None
-        html = self.renderer.render(self.document, options, trends)
+        html = self.renderer.render(self.document, options, trends, discovery=discovery)
         return Body.of(html.encode("utf-8"), HTML)
+
+    def variant(self, key: tuple[Any, ...], make: Callable[[], Body]) -> Body:
+        """Any other body derived from this version of the data, e.g. an oEmbed answer."""
+        return self._variants.get(key, make)
 
     def _trends(self) -> dict[str, list[tuple[str, Decimal]]]:
         """The last publication dates of each code, for the widget's trend line."""
@@ -182,18 +196,37 @@ class Snapshot:
         return Body.of(encode(document), JSON)
 
 
-def embed_js() -> Body:
-    """The ``/widget.js`` loader: a static asset, prepared once."""
-    source = resources.files("widget").joinpath("static/embed.js").read_bytes()
-    return Body.of(source, "text/javascript; charset=utf-8")
+def embed_js(config: Config, document: Mapping[str, Any] | None) -> Body:
+    """The ``/widget.js`` loader, its height table from this document (once per data change).
+
+    Before any document exists every row is assumed to show a rate.
+    """
+    noted = frozenset(c.code for c in config.currencies if c.note)
+    if document is None:
+        facts = [RowFacts(c.code, c.code in noted, "", None, False) for c in config.currencies]
+    else:
+        facts = facts_of(document["rates"], noted)
+    source = loader_source(facts, MESSAGES["frame_title"], config.widget.lang)
+    return Body.of(source.encode("utf-8"), "text/javascript; charset=utf-8")
 
 
 def widget_renderer(config: Config) -> WidgetRenderer:
-    """The widget renderer for a config: its titles and names per language, its refresh period from ``max_age``."""
+    """The widget renderer for a config: titles, names and labels per language, refresh period from ``max_age``."""
     return WidgetRenderer(
         title=config.widget.title,
         names={c.code: c.name for c in config.currencies if c.name},
         max_age_seconds=int(config.server.max_age.total_seconds()),
+        labels={lang: widget_labels(config, lang) for lang in LANGS},
+    )
+
+
+def widget_labels(config: Config, lang: Lang) -> Labels:
+    """Units, notes and source credits from the config, in ``lang``."""
+    texts = [(c.code, pick(c.unit, lang), pick(c.note, lang)) for c in config.currencies]
+    return Labels(
+        units={code: unit for code, unit, _ in texts if unit},
+        notes={code: note for code, _, note in texts if note},
+        credits={i: Credit(c.name, c.link) for i, c in credits(config.sources)[lang].items()},
     )
 
 

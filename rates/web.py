@@ -7,24 +7,29 @@ every response, errors included, gets them the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import date, timedelta
+from urllib.parse import parse_qsl
 
 from aiohttp import web
+from multidict import MultiDict
 
 from rates.clock import baghdad_day
 from rates.compat.routes import COMPAT, Compat
 from rates.compat.routes import ROUTES as COMPAT_ROUTES
 from rates.config import Config
-from rates.document import iso_time
+from rates.document import encode, iso_time
 from rates.http_log import ParserErrorLog
+from rates.oembed import MIN_WIDTH, discovery_href, public_origin, widget_query, width_for
+from rates.oembed import answer as oembed_answer
 from rates.publisher import Publisher
 from rates.responses import SERVER, Prepared, add_cors, compress_dynamic, error_response, status_json
 from rates.service import Service
-from rates.snapshot import Body, Render, Snapshot, default_digits
+from rates.snapshot import JSON, Body, Render, Snapshot, default_digits
 from widget.choices import DIGITS, THEMES
 from widget.render import WidgetOptions
-from widget.texts import LANGS
+from widget.size import facts_of, widget_height
+from widget.texts import LANGS, MESSAGES
 
 PUBLISHER = web.AppKey("publisher", Publisher)  # from creation: what handlers serve
 SERVICE = web.AppKey("service", Service)  # while running: the store, scheduler and sources
@@ -66,6 +71,7 @@ def create_app(config: Config) -> web.Application:
         ("/api/v1/openapi.json", _openapi),
         ("/widget", _widget),
         ("/widget.js", _widget_js),
+        ("/oembed", _oembed),
         ("/healthz", _healthz),
         ("/readyz", _readyz),
         ("/metrics", _metrics),
@@ -195,12 +201,57 @@ async def _widget(request: web.Request) -> web.StreamResponse:
 
 
 def _widget_variant(request: web.Request) -> Render:
-    options = _widget_options(request, request.app[PUBLISHER].config)
-    return lambda published: published.widget(options)
+    options = _widget_options(request.query, request.app[PUBLISHER].config)
+    # Relative to the page (whatever origin serves it: the service, nginx, a published copy).
+    discovery = discovery_href("", _raw_query(request)[:MAX_QUERY])
+    return lambda published: published.widget(options, discovery)
 
 
 async def _widget_js(request: web.Request) -> web.StreamResponse:
     return _prepared(request, request.app[PUBLISHER].embed_js)
+
+
+async def _oembed(request: web.Request) -> web.StreamResponse:
+    publisher = request.app[PUBLISHER]
+    asked_format = request.query.get("format", "json")
+    if asked_format == "xml":
+        raise ApiError(501, "not_implemented", "Only format=json is served, not format=xml.")
+    if asked_format != "json":
+        raise ApiError(400, "bad_format", f"format must be json (or xml, not served), not {asked_format[:16]!r}.")
+    url = request.query.get("url", "")
+    if not url:
+        raise ApiError(400, "bad_url", "url is required: the address of this service's /widget page.")
+    origin = public_origin(request.scheme, request.host, request.headers)
+    query = widget_query(url, origin)
+    if query is None or len(query) > MAX_QUERY:
+        raise ApiError(404, "not_found", f"{url[:100]!r} is not this service's widget ({origin}/widget).")
+    width = width_for(request.query)
+    if width is None:
+        raise ApiError(400, "bad_maxwidth", f"maxwidth must be a whole number of px from {MIN_WIDTH}.")
+    try:
+        options = _widget_options(MultiDict(parse_qsl(query, keep_blank_values=True)), publisher.config)
+    except ApiError as exc:
+        raise ApiError(404, "not_found", f"{url[:100]!r} is not a page of this widget: {exc.message}") from None
+    published = _published(request)
+
+    def make() -> Body:
+        wanted = set(options.symbols or published.codes)
+        entries = [e for e in published.document["rates"] if e["code"] in wanted]
+        noted = frozenset(c.code for c in publisher.config.currencies if c.note)
+        height = widget_height(facts_of(entries, noted), width)
+        body = oembed_answer(
+            origin=origin,
+            query=query,
+            title=publisher.renderer.title(options.lang),
+            frame_title=MESSAGES["frame_title"][options.lang],
+            lang=options.lang,
+            width=width,
+            height=height,
+            cache_age=int(publisher.config.server.max_age.total_seconds()),
+        )
+        return Body.of(encode(body), JSON)
+
+    return _prepared(request, published.variant(("oembed", origin, query, width), make))
 
 
 async def _healthz(request: web.Request) -> web.StreamResponse:
@@ -237,10 +288,14 @@ async def _preflight(request: web.Request) -> web.StreamResponse:
 
 
 def _symbols(request: web.Request) -> tuple[str, ...] | None:
-    raw = request.query.get("symbols")
+    return _symbols_in(request.query, request.app[PUBLISHER].config)
+
+
+def _symbols_in(query: Mapping[str, str], config: Config) -> tuple[str, ...] | None:
+    raw = query.get("symbols")
     if raw is None or raw.strip() == "":
         return None
-    configured = request.app[PUBLISHER].config.codes
+    configured = config.codes
     if len(raw) > MAX_QUERY or raw.count(",") >= MAX_SYMBOLS:
         raise ApiError(400, "bad_symbol", f"symbols lists too much: at most {MAX_SYMBOLS} codes.")
     asked = {s.strip() for s in raw.split(",") if s.strip()}
@@ -260,14 +315,14 @@ def _code(text: str) -> str | None:
     return text.upper() if _CODE.match(text) else None
 
 
-def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
-    asked_lang = request.query.get("lang", config.widget.lang)
+def _widget_options(query: Mapping[str, str], config: Config) -> WidgetOptions:
+    asked_lang = query.get("lang", config.widget.lang)
     language = next((lang for lang in LANGS if lang == asked_lang), None)
     if language is None:
         raise ApiError(400, "bad_lang", f"lang must be ar, ckb or en, not {asked_lang[:16]!r}.")
-    asked_theme = request.query.get("theme", config.widget.theme)
-    asked_digits = request.query.get("digits", default_digits(config, language))
-    trend = request.query.get("trend", "0")
+    asked_theme = query.get("theme", config.widget.theme)
+    asked_digits = query.get("digits", default_digits(config, language))
+    trend = query.get("trend", "0")
     theme = next((t for t in THEMES if t == asked_theme), None)
     if theme is None:
         raise ApiError(400, "bad_theme", f"theme must be light, dark or auto, not {asked_theme[:16]!r}.")
@@ -276,7 +331,9 @@ def _widget_options(request: web.Request, config: Config) -> WidgetOptions:
         raise ApiError(400, "bad_digits", f"digits must be arab or latn, not {asked_digits[:16]!r}.")
     if trend not in ("0", "1"):
         raise ApiError(400, "bad_trend", f"trend must be 0 or 1, not {trend[:16]!r}.")
-    return WidgetOptions(symbols=_symbols(request), theme=theme, digits=digits, trend=trend == "1", lang=language)
+    return WidgetOptions(
+        symbols=_symbols_in(query, config), theme=theme, digits=digits, trend=trend == "1", lang=language
+    )
 
 
 # Responses --------------------------------------------------------------------

@@ -233,7 +233,7 @@ async def test_export_writes_the_stored_document_and_the_widget(
     assert re.search(r'<html lang="ar" dir="rtl"[ >]', html)
     assert re.findall(r'<tr data-code="([A-Z]{3})"', html) == ["USD", "EUR", "GBP", "KWD", "TRY"]
     assert "١٬٣١٠" in html  # USD 1310 in Arabic-Indic digits (config default)
-    assert "١٬٤٤٣٫٤٦" in html  # EUR 1443.46
+    assert "١٬٤٤٣" in html  # EUR 1443.46, in whole dinars
 
     # Exporting again replaces the files whole.
     assert rates_cli(config, "export", str(target)) == 0

@@ -183,14 +183,15 @@ async def test_embed_loader_inserts_two_sized_widgets_on_another_origin(browser:
             )
             iframes = page.locator("iframe")
             assert await iframes.count() == 2
-            expected = [("arab", USD_ARAB, "auto"), ("latn", USD_LATN, "dark")]
+            expected = [("arab", USD_ARAB, "light"), ("latn", USD_LATN, "dark")]
             for index, (digits, usd, theme) in enumerate(expected):
                 iframe = iframes.nth(index)
                 assert await iframe.is_visible()
-                # inserted right where its script stands, between the host's own paragraphs
+                # inserted right where its script stands (in its reserved box), between the host's paragraphs
                 assert (
                     await page.evaluate(
-                        "i => document.getElementById('after-' + i).previousElementSibling.tagName", index
+                        "i => document.getElementById('after-' + i).previousElementSibling.firstElementChild.tagName",
+                        index,
                     )
                     == "IFRAME"
                 )
@@ -303,7 +304,7 @@ async def test_themes_light_dark_and_auto_follows_the_reader(browser: Any, bundl
             ("dark", "/widget?theme=dark", "light"),
             ("auto-light", "/widget?theme=auto", "light"),
             ("auto-dark", "/widget?theme=auto", "dark"),
-            ("default-dark", "/widget", "dark"),  # the bundled config's theme is auto
+            ("default-light", "/widget", "dark"),  # the bundled config's theme is light: auto is opt-in
         ]:
             await page.emulate_media(color_scheme=scheme)
             await page.goto(service + url)
@@ -316,6 +317,7 @@ async def test_themes_light_dark_and_auto_follows_the_reader(browser: Any, bundl
             assert contrast(colours["fg"], colours["bg"]) >= 7, (name, colours)
             assert contrast(colours["rate"], colours["bg"]) >= 4.5, (name, colours)
         assert measured["auto-dark"] == measured["dark"] and measured["auto-light"] == measured["light"]
+        assert measured["default-light"] == measured["light"]
         assert_clean(seen)
 
 
@@ -414,8 +416,11 @@ async def test_stale_and_unavailable_rows_escaping_and_self_refresh(
         assert await cup.get_attribute("data-status") == "unavailable"
         cell = (await cup.locator(".r").inner_text()).strip()
         assert cell.startswith("—"), cell
-        reason = cup.locator(".r small")
-        assert await reason.is_visible() and len((await reason.inner_text()).strip()) > 3
+        assert await cup.locator(".r .v").inner_text() == "غير متاح"  # what a screen reader says for "—"
+        # The reason is said once, visibly, in the footer.
+        reason = page.locator("footer p", has_text="—")
+        assert await reason.count() == 1 and await reason.is_visible()
+        assert len((await reason.inner_text()).strip()) > 5
         assert not re.search(r"[0-9٠-٩۰-۹]", cell), cell
         assert not re.search(r"[0٠]", await cup.inner_text())
 
@@ -471,12 +476,17 @@ async def test_service_down_or_not_ready_leaves_the_host_page_intact(
             page, seen = await open_page(browser, viewport={"width": 600, "height": 800})
             await page.goto(f"{host}/")
             await page.wait_for_load_state("networkidle")
-            await page.wait_for_timeout(500)
+            assert (await get_status(f"{unready}/readyz")) == 503  # still not ready (its fetch hangs 60 s)
+            # The unready service answered 503 to the frame: its reserved box folds away.
+            await page.wait_for_function(
+                "() => [...document.querySelectorAll('iframe')].every(f => f.getBoundingClientRect().height === 0)",
+                timeout=10_000,
+            )
             assert await page.locator("#host").is_visible()
             for index in range(2):
                 assert await page.locator(f"#before-{index}").is_visible()
                 assert await page.locator(f"#after-{index}").is_visible()
-            # The dead service's loader never ran; the unready one left its frame invisible.
+            # The dead service's loader never ran; the unready one left its frame invisible, with no height.
             frames = await page.eval_on_selector_all(
                 "iframe", "fs => fs.map(f => [f.src, getComputedStyle(f).visibility, f.getBoundingClientRect().height])"
             )

@@ -53,12 +53,17 @@ def problems(path: Path) -> list[str]:
 def test_bundled_config_is_valid_and_says_what_the_file_says() -> None:
     config = load_config(BUNDLED)
     text = BUNDLED.read_text(encoding="utf-8")
-    listed = re.findall(r"^  - (?:\{code: )?([A-Z]{3})", text.split("\nsources:")[0], flags=re.M)
+    listed = re.findall(r"^  - (?:\{?code: )?([A-Z]{3})", text.split("\nsources:")[0], flags=re.M)
     assert config.codes == listed and len(listed) == 16
     assert [s.id for s in config.sources] == re.findall(r"^  - id: ([a-z0-9-]+)$", text, flags=re.M)
     assert [s.kind for s in config.sources] == re.findall(r"^    kind: ([a-z-]+)$", text, flags=re.M)
     irr = next(c for c in config.currencies if c.code == "IRR")
     assert (irr.name, irr.per) == ({"ar": "تومان إيراني"}, 10)  # other languages: CLDR's rial
+    # A toman is 10 rials: the unit names the 10, and the note says it is not the market's rate.
+    assert irr.unit == {"ar": "تومان", "ckb": "تمەن", "en": "toman"}
+    assert isinstance(irr.note, dict) and irr.note["ar"] == "سعر رسمي؛ سعر السوق الحر يختلف كثيراً"
+    assert config.widget.theme == "light"
+    assert config.source("pegs").name is not None
     assert config.base == "IQD"
     assert config.policy.stale_after == timedelta(hours=36)
     assert config.policy.max_jump == Decimal("0.1")

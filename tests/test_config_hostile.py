@@ -149,9 +149,9 @@ def test_a_nul_byte_anywhere_names_its_line() -> None:
 
 
 def test_a_control_character_names_its_line() -> None:
-    text = replaced("theme: auto", "theme: au\x07to")
+    text = replaced("theme: light", "theme: li\x07ght")
     assert problems(text) == [
-        f"c.yaml:{line_of('theme: au')}: the control character U+0007 is not allowed in a config file"
+        f"c.yaml:{line_of('theme: li')}: the control character U+0007 is not allowed in a config file"
     ]
 
 
@@ -161,7 +161,7 @@ def test_an_escaped_nul_in_a_path() -> None:
 
 
 def test_an_escaped_nul_in_a_key() -> None:
-    text = replaced("  theme: auto", '  "the\\0me": auto')
+    text = replaced("  theme: light", '  "the\\0me": light')
     lines = problems(text)
     line = line_of("the\\0me", text)
     assert f"c.yaml:{line}: widget.the\\x00me: contains a NUL character" in lines
@@ -224,7 +224,7 @@ def test_the_sane_range_applies_to_buy_and_sell() -> None:
             "storage.dir",
             "must name a folder: an empty dir would put the store beside the config file",
         ),
-        ("per: 10}", "per: true}", "currencies[12].per", "expected a whole number, not true or false"),
+        ("per: 1000}", "per: true}", "currencies[14].per", "expected a whole number, not true or false"),
         ("port: 8080", "port: true", "server.port", "expected a whole number, not true or false"),
         ("port: 8080", "port: " + "9" * 5000, "server.port", "expected a whole number"),
         (

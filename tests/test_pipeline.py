@@ -157,7 +157,7 @@ async def test_fetch_prints_every_currency_with_the_contract_values(
     assert table["USD"]["rate"] == "1310" and table["SAR"]["rate"] == "349.333"
     assert Decimal(table["KWD"]["rate"]) == sig6(Decimal(1310) / Decimal(str(ER_USD["rates"]["KWD"])))
     assert table["BHD"]["rate"] == "3484.04"
-    assert (table["IRR"]["per"], table["SYP"]["per"], table["LBP"]["per"]) == ("10", "100", "1000")
+    assert (table["IRR"]["per"], table["SYP"]["per"], table["LBP"]["per"]) == ("10", "1", "1000")
     assert_nothing_wrong(stored(bundled_config.path)[1])
 
 

@@ -676,7 +676,7 @@ async def test_config_status_and_rejected_reload(client: Client, bundled_config:
 async def test_good_reload_never_drops_readiness(client: Client, bundled_config: Config) -> None:
     """A valid reload re-renders everything, but readers never see a gap (503)."""
     text = bundled_config.path.read_text(encoding="utf-8")
-    bundled_config.path.write_text(text.replace("theme: auto", "theme: dark"), encoding="utf-8")
+    bundled_config.path.write_text(text.replace("theme: light", "theme: dark"), encoding="utf-8")
     service = client.app[SERVICE]
     reload = asyncio.create_task(service.reload())
     statuses = []
@@ -844,7 +844,10 @@ async def test_widget_page(client: Client, bundled_config: Config) -> None:
     assert [code for code, _, _ in rows(page)] == bundled_config.codes
     usd = dict((code, cells) for code, _, cells in rows(page))["USD"]
     assert "١٬٣١٠" in usd and "1,310" not in usd
-    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)  # no external requests
+    assert not re.search(r"""src=["']?(https?:)?//""", page)  # no external requests
+    # Links are the oEmbed discovery link (this service) and source credits opened by the reader.
+    for tag in re.findall(r"<(?:a|link) [^>]*href=[^>]*>", page):
+        assert 'rel="alternate"' in tag or ('target="_blank"' in tag and 'rel="noopener"' in tag), tag
 
 
 async def test_widget_latin_digits_and_symbols(client: Client) -> None:
@@ -981,8 +984,11 @@ async def test_widget_js(client: Client) -> None:
     assert response.headers["Content-Type"].split(";")[0] in ("text/javascript", "application/javascript")
     assert STRONG_ETAG.match(response.headers["ETag"])
     assert response.headers["Cache-Control"] == CACHE_60
-    assert 0 < len(body) < 3 * 1024
+    assert 0 < len(body) < 8 * 1024
     assert b"widget" in body
+    # Its height table names every configured code, in config order.
+    table = json.loads(re.search(rb"var T = (\{.*?\});\n", body).group(1))  # type: ignore[union-attr]
+    assert list(table["codes"]) == client.app[SERVICE].config.codes
 
 
 # Bounded variant caches -----------------------------------------------------------------------------

@@ -54,9 +54,15 @@ def positive_decimal(value: object) -> Decimal | None:
 
 
 def display_decimals(value: Decimal) -> int:
-    """How many decimals to show: at most 2 from 100 up, else 4 significant digits."""
+    """A currency's fixed decimals, from the size of its displayed rate.
+
+    Whole dinars from 1000 up (no coin is smaller), 2 decimals from 10, else 4
+    significant digits. A row keeps them even when they are zeros, so its digits line up.
+    """
     magnitude = abs(value)
-    if magnitude >= 100 or magnitude == 0:
+    if magnitude >= 1000:
+        return 0
+    if magnitude >= 10 or magnitude == 0:
         return 2
     return max(0, 3 - magnitude.adjusted())
 
@@ -66,11 +72,18 @@ def localize_digits(text: str, digits: Digits) -> str:
     return text.translate(_ARABIC_INDIC) if digits == "arab" else text
 
 
-def format_number(value: Decimal, digits: Digits, lang: Lang = "ar") -> str:
-    """A rate for display: grouped, rounded to :func:`display_decimals`, in ``digits``."""
-    places = display_decimals(value)
+def format_number(value: Decimal, digits: Digits, lang: Lang = "ar", places: int | None = None) -> str:
+    """A rate for display: grouped, rounded to ``places`` (default :func:`display_decimals`), in ``digits``.
+
+    Trailing zeros are kept: a currency shows the same number of decimals on every row.
+    """
+    if places is None:
+        places = display_decimals(value)
     rounded = value.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
-    pattern = "#,##0." + "#" * places if places else "#,##0"
+    if rounded == 0:  # a positive value never reads as 0: show it with more digits
+        places = max(places, -value.adjusted())
+        rounded = value.quantize(Decimal(1).scaleb(-places), context=_CONTEXT)
+    pattern = "#,##0." + "0" * places if places else "#,##0"
     text = format_decimal(rounded, format=pattern, locale=LOCALES[lang], numbering_system=digits)
     return localize_digits(str(text), digits)
 

@@ -12,30 +12,34 @@ import hashlib
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from babel.numbers import get_currency_name
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from widget.choices import Digits, Status, Theme
 from widget.format import (
+    display_decimals,
     format_day,
     format_moment,
     format_number,
+    localize_digits,
     parse_day,
     parse_timestamp,
     positive_decimal,
 )
 from widget.names import currency_name
-from widget.texts import DIRECTION, LANGS, UNAVAILABLE, Lang, catalog, reason_code, text
+from widget.texts import DIRECTION, LANGS, UNAVAILABLE, Lang, catalog, days_text, reason_code, text
 
 MIN_REFRESH_SECONDS = 10
 TREND_WIDTH = 60
 TREND_HEIGHT = 20
-TREND_MAX_POINTS = 16
+TREND_DAYS = 30
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s*([{};,>])\s*")
@@ -56,6 +60,22 @@ class WidgetOptions:
 class Trend:
     path: str  # SVG path data: an absolute start, then integer relative steps
     css_class: str
+    spoken: str  # what a screen reader says instead of the line
+
+
+@dataclass(frozen=True)
+class Credit:
+    name: str
+    link: str | None
+
+
+@dataclass(frozen=True)
+class Labels:
+    """What the config adds to the rows and the footer, per language (built once per config)."""
+
+    units: Mapping[str, str] = field(default_factory=dict)  # code -> the name of its `per` units
+    notes: Mapping[str, str] = field(default_factory=dict)  # code -> a short note shown on its row
+    credits: Mapping[str, Credit] = field(default_factory=dict)  # source id -> display name and link
 
 
 @dataclass(frozen=True)
@@ -65,7 +85,8 @@ class Row:
     code: str
     name: str
     status: Status
-    per: str | None
+    per: str | None  # "لكل ١٠٠", or "١ تومان (١٠ ريال إيراني)" when the config names the unit
+    note: str | None
     rate: str | None
     buy: str | None
     sell: str | None
@@ -120,30 +141,65 @@ def _sign(value: object) -> int:
     return (value > 0) - (value < 0)
 
 
-def _trend(points: Sequence[tuple[str, Decimal]] | None) -> Trend | None:
-    values = [v for v in (positive_decimal(p[1]) for p in points or ()) if v is not None]
-    if len(values) < 2:
+def _trend_points(points: Sequence[tuple[str, Decimal]]) -> list[tuple[date, Decimal]]:
+    """Valid points of the last :data:`TREND_DAYS` days before the latest one, oldest first."""
+    valid = sorted(
+        (day, value)
+        for day, value in ((parse_day(p[0]), positive_decimal(p[1])) for p in points)
+        if day is not None and value is not None
+    )
+    if not valid:
+        return []
+    first = valid[-1][0].toordinal() - TREND_DAYS
+    return [(day, value) for day, value in valid if day.toordinal() >= first]
+
+
+def _trend(points: Sequence[tuple[str, Decimal]] | None, digits: Digits, lang: Lang) -> Trend | None:
+    """A line with its points spaced by date (a gap in publication shows as a longer step)."""
+    series = _trend_points(points or ())
+    if len(series) < 2:
         return None
-    if len(values) > TREND_MAX_POINTS:
-        step = (len(values) - 1) / (TREND_MAX_POINTS - 1)
-        values = [values[round(i * step)] for i in range(TREND_MAX_POINTS)]
+    values = [value for _, value in series]
     low, high = min(values), max(values)
     span = high - low
     pad = 2
     inner = TREND_HEIGHT - 2 * pad
-    last = len(values) - 1
+    first_day, last_day = series[0][0], series[-1][0]
+    days = (last_day - first_day).days or 1
     coords = [
         (
-            round(TREND_WIDTH * index / last),
+            round(TREND_WIDTH * (day - first_day).days / days),
             TREND_HEIGHT // 2 if span == 0 else round(pad + inner * (high - value) / span),
         )
-        for index, value in enumerate(values)
+        for day, value in series
     ]
     steps = [(x - px, y - py) for (px, py), (x, y) in itertools.pairwise(coords)]
     path = f"M0 {coords[0][1]}l" + " ".join(f"{dx}{dy:+d}".replace("+", " ") for dx, dy in steps)
     direction = _sign(values[-1] - values[0])
     css_class = {1: "tu", -1: "tx"}.get(direction, "")
-    return Trend(path=path, css_class=css_class)
+    percent = abs(values[-1] - values[0]) * 100 / values[0]
+    amount = format_number(percent, digits, lang, places=1) + ("٪" if digits == "arab" else "%")
+    during = days_text(days, localize_digits(str(days), digits), lang)
+    key = {1: "trend_up", -1: "trend_down"}.get(direction, "trend_flat")
+    return Trend(path=path, css_class=css_class, spoken=text(key, lang).format(p=amount, days=during))
+
+
+def _own_unit(code: str, per: int, lang: Lang) -> str:
+    """The noun of the currency's name for ``per`` units: Arabic and Sorani put it first, English last."""
+    name = currency_name(code, lang) if lang == "ckb" else str(get_currency_name(code, count=per, locale=lang))
+    words = name.split() or [code]
+    return words[-1] if lang == "en" else words[0]
+
+
+def _unit_text(code: str, per: int, unit: str | None, digits: Digits, lang: Lang) -> str | None:
+    """What one displayed price is the price of: "لكل ١٠٠", or "١ تومان (١٠ ريال)"."""
+    if per == 1:
+        return None
+    count = format_number(Decimal(per), digits, lang, places=0)
+    if unit is None:
+        return text("per", lang).format(n=count)
+    one = localize_digits("1", digits)
+    return text("unit_of", lang).format(one=one, unit=unit, n=count, own=_own_unit(code, per, lang))
 
 
 def _reason(entry: Mapping[str, Any], lang: Lang) -> str:
@@ -155,45 +211,51 @@ def _reason(entry: Mapping[str, Any], lang: Lang) -> str:
     return given if given and lang == "ar" else text(UNAVAILABLE, lang)
 
 
+def _status(rate: Decimal | None, value: object) -> Status:
+    if rate is None or value == "unavailable":
+        return "unavailable"
+    if value in ("ok", "stale", "held"):
+        return value
+    return "stale"  # an unknown status: show the value, but flagged as not current
+
+
 def _row(
     entry: Mapping[str, Any],
     options: WidgetOptions,
     names: Mapping[str, Mapping[Lang, str]],
     history: Sequence[tuple[str, Decimal]] | None,
+    labels: Labels,
 ) -> Row:
     digits, lang = options.digits, options.lang
     code = _text(entry.get("code")) or "?"
     per = _per(entry.get("per"))
     rate = positive_decimal(entry.get("rate"))
-    status_value = entry.get("status")
-    status: Status
-    if rate is None or status_value == "unavailable":
-        status = "unavailable"
-    elif status_value in ("ok", "stale", "held"):
-        status = status_value
-    else:  # an unknown status: show the value, but flagged as not current
-        status = "stale"
+    status = _status(rate, entry.get("status"))
+    available = status != "unavailable"
+    # One number of decimals per currency, from its displayed rate: buy and sell line up with it.
+    places = display_decimals(rate * per) if rate is not None else 2
 
     def number(value: object) -> str | None:
         amount = positive_decimal(value)
-        return None if amount is None else format_number(amount * per, digits, lang)
+        return None if amount is None or not available else format_number(amount * per, digits, lang, places)
 
-    available = status != "unavailable"
     published = parse_day(entry.get("published")) if available else None
     return Row(
         code=code,
         name=_name(entry, code, lang, names),
         status=status,
-        per=text("per", lang).format(n=format_number(Decimal(per), digits, lang)) if available and per != 1 else None,
-        rate=number(rate) if available else None,
-        buy=number(entry.get("buy")) if available else None,
-        sell=number(entry.get("sell")) if available else None,
+        # An unavailable row shows no number at all, not even "per 100".
+        per=_unit_text(code, per, labels.units.get(code), digits, lang) if available else None,
+        note=labels.notes.get(code) or _text(entry.get("note")),
+        rate=number(rate),
+        buy=number(entry.get("buy")),
+        sell=number(entry.get("sell")),
         change=_sign(entry.get("change")) if available else 0,
         published=format_day(published, digits, lang) if published else None,
         published_iso=published.isoformat() if published else None,
         reason=None if available else _reason(entry, lang),
         source=_text(entry.get("source")) if available else None,
-        trend=_trend(history) if available and history is not None else None,
+        trend=_trend(history, digits, lang) if available and history is not None else None,
     )
 
 
@@ -231,12 +293,14 @@ class WidgetRenderer:
         title: str | Mapping[Lang, str] | None = None,
         names: Mapping[str, Mapping[Lang, str]] | None = None,
         max_age_seconds: int,
+        labels: Mapping[Lang, Labels] | None = None,
     ) -> None:
         # A plain string is the caption in every language, as in the config.
         self.titles: Mapping[Lang, str] = (
             {} if title is None else (dict.fromkeys(LANGS, title) if isinstance(title, str) else title)
         )
         self.names: Mapping[str, Mapping[Lang, str]] = names or {}
+        self.labels: Mapping[Lang, Labels] = labels or {}
         self.refresh_seconds = max(int(max_age_seconds), MIN_REFRESH_SECONDS)
         self._env = Environment(
             loader=PackageLoader("widget", "templates"),
@@ -257,18 +321,24 @@ class WidgetRenderer:
         document: Mapping[str, Any],
         options: WidgetOptions,
         history: Mapping[str, Sequence[tuple[str, Decimal]]] | None = None,
+        *,
+        discovery: str | None = None,
     ) -> str:
         entries = [e for e in document.get("rates") or () if isinstance(e, Mapping)]
         if options.symbols is not None:
             wanted = set(options.symbols)
             entries = [e for e in entries if e.get("code") in wanted]
         trends = history if options.trend and history is not None else None
-        rows = [_row(e, options, self.names, trends.get(str(e.get("code"))) if trends else None) for e in entries]
-        show_buy_sell = any(r.buy or r.sell for r in rows)
-        show_trend = any(r.trend for r in rows)
-        sources = list(dict.fromkeys(r.source for r in rows if r.source))  # first-seen order, once each
-        updated = parse_timestamp(document.get("updated_at"))
         lang = options.lang
+        labels = self.labels.get(lang) or Labels()
+        rows = [
+            _row(e, options, self.names, trends.get(str(e.get("code"))) if trends else None, labels) for e in entries
+        ]
+        # The headline rate once: a buy or sell column that only repeats it is left out.
+        show_buy = any(r.buy and r.buy != r.rate for r in rows)
+        show_sell = any(r.sell and r.sell != r.rate for r in rows)
+        show_trend = options.trend and any(r.trend for r in rows)
+        updated = parse_timestamp(document.get("updated_at"))
         return self._template.render(
             lang=lang,
             dir=DIRECTION[lang],
@@ -280,19 +350,30 @@ class WidgetRenderer:
             css=Markup(self.css),
             script=Markup(self.script),
             rows=rows,
-            show_buy_sell=show_buy_sell,
+            show_buy=show_buy,
+            show_sell=show_sell,
             show_trend=show_trend,
-            columns=3 + 2 * show_buy_sell + show_trend,
+            columns=3 + show_buy + show_sell + show_trend,
             trend_width=TREND_WIDTH,
             trend_height=TREND_HEIGHT,
+            trend_head=text("trend_head", lang).format(n=localize_digits(str(TREND_DAYS), options.digits)),
             updated=format_moment(updated, options.digits, lang) if updated else None,
             updated_iso=updated.isoformat().replace("+00:00", "Z") if updated else None,
-            sources=sources,
+            credits=self._credits(rows, labels),
+            reasons=list(dict.fromkeys(r.reason for r in rows if r.reason)),
+            held=any(r.status == "held" for r in rows),
+            discovery=discovery,
         )
 
     def title(self, lang: Lang) -> str:
         """The configured caption in ``lang``, else the catalog's."""
         return _text(self.titles.get(lang)) or text("title", lang)
+
+    @staticmethod
+    def _credits(rows: Sequence[Row], labels: Labels) -> list[Credit]:
+        """The sources of the rows shown, once each in first-seen order, by display name."""
+        ids = dict.fromkeys(r.source for r in rows if r.source)
+        return [labels.credits.get(i) or Credit(name=i, link=None) for i in ids]
 
     def content_security_policy(self, frame_ancestors: Sequence[str]) -> str:
         return "; ".join(

@@ -44,7 +44,19 @@ MESSAGES: Mapping[str, Mapping[Lang, str]] = {
     "col_buy": {"ar": "شراء", "ckb": "کڕین", "en": "Buy"},
     "col_sell": {"ar": "بيع", "ckb": "فرۆشتن", "en": "Sell"},
     "col_trend": {"ar": "الاتجاه", "ckb": "ئاراستە", "en": "Trend"},
-    "col_date": {"ar": "التاريخ", "ckb": "ڕێکەوت", "en": "Date"},
+    # The visible head of the trend column: the window the lines cover.
+    "trend_head": {"ar": "{n} يوماً", "ckb": "{n} ڕۆژ", "en": "{n} days"},
+    # The date shown is the publication date of the bulletin the rate comes from.
+    "col_date": {"ar": "تاريخ النشرة", "ckb": "ڕێکەوتی بڵاوکردنەوە", "en": "Published"},
+    # A row per several units with a named unit: "1 toman (10 rials)", never "10 tomans".
+    "unit_of": {"ar": "{one} {unit} ({n} {own})", "ckb": "{one} {unit} ({n} {own})", "en": "{one} {unit} ({n} {own})"},
+    # Screen-reader text of a trend line.
+    "trend_up": {"ar": "ارتفاع {p} خلال {days}", "ckb": "بەرزبوونەوەی {p} لە {days}دا", "en": "up {p} over {days}"},
+    "trend_down": {"ar": "انخفاض {p} خلال {days}", "ckb": "دابەزینی {p} لە {days}دا", "en": "down {p} over {days}"},
+    "trend_flat": {"ar": "ثابت خلال {days}", "ckb": "جێگیر لە {days}دا", "en": "unchanged over {days}"},
+    # Screen-reader text for a "—" cell.
+    "unknown": {"ar": "غير معروف", "ckb": "نەزانراو", "en": "unknown"},
+    "no_date": {"ar": "لا يوجد تاريخ", "ckb": "بێ ڕێکەوت", "en": "no date"},
     # "per 10": the rate of a row is the price of this many units.
     "per": {"ar": "لكل {n}", "ckb": "بۆ هەر {n}", "en": "per {n}"},
     "up": {"ar": "ارتفاع", "ckb": "بەرزبوونەوە", "en": "up"},
@@ -115,3 +127,19 @@ def reason_code(value: object) -> str | None:
         if wanted == code or wanted == MESSAGES[code]["ar"]:
             return code
     return None
+
+
+def days_text(count: int, shown: str, lang: Lang) -> str:
+    """A number of days, counted as the language counts (``shown`` is the count in the page's digits).
+
+    Arabic: يوم واحد، يومان، ٣–١٠ أيام، ١١ يوماً فما فوق.
+    """
+    if lang == "ar":
+        if count == 1:
+            return "يوم واحد"
+        if count == 2:
+            return "يومين"
+        return f"{shown} أيام" if 3 <= count <= 10 else f"{shown} يوماً"
+    if lang == "ckb":
+        return f"{shown} ڕۆژ"
+    return "1 day" if count == 1 else f"{shown} days"

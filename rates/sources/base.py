@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from rates.errors import FetchError, ParseError, SourceError
+from rates.localized import Localized
 from rates.models import QuoteSet
 from rates.units import Duration
 
@@ -46,6 +47,9 @@ class SourceSettings(BaseModel):
 
     id: SourceId
     kind: str
+    # How readers see the source credited (defaults per kind: rates.credits).
+    name: Localized | None = None
+    link: Annotated[str, Field(pattern=r"^https?://[^\s\"'<>]+$", max_length=300)] | None = None
 
     @property
     def network(self) -> bool:
