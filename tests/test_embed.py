@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +23,11 @@ from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
 
 from rates.config import Config
+from rates.history import Point
+from rates.record_store import point_entries
 from rates.store import Store
 from rates.web import PUBLISHER
-from tests.browser_support import CHROMIUM, ROOT, get_json, host_page, running_service
+from tests.browser_support import CHROMIUM, get_json, host_page, running_service, screenshots
 from tests.test_browser import assert_clean, browser, frame_of, open_page, wait_status  # noqa: F401
 from tests.upstream import Upstream
 from widget.facts import RowFacts
@@ -365,7 +369,7 @@ async def test_axe_finds_no_violation_of_any_impact(
 
 async def screenshot(page: Any, name: str) -> None:
     await page.evaluate("() => document.fonts.ready")
-    target = ROOT / "docs" / name
+    target = screenshots(Path(tempfile.mkdtemp(prefix="rates-shots-"))) / name  # docs/ only when asked
     await page.locator("#w").screenshot(path=str(target))
     assert target.stat().st_size > 5_000
 
@@ -462,14 +466,16 @@ async def test_screenshot_sidebar_with_trend_lines(browser: Any, bundled_config:
         document = store.document()
         assert document is not None
         last = date(2026, 2, 26)  # the fixture workbook's latest bulletin
+        points: dict[str, dict[date, Point]] = {"EUR": {}, "GBP": {}, "USD": {}}
         for back in range(36, 0, -1):
             day = last - timedelta(days=back)
             if day.weekday() == 4:
                 continue
             wave = Decimal(back % 9 - 4) / 1000
-            points = {"EUR": (day, Decimal("1520") * (1 - wave)), "GBP": (day, Decimal("1760") * (1 + wave / 2))}
-            points["USD"] = (day, Decimal(1310))
-            assert store.save_merge(store.merge_state(), document, points)
+            points["EUR"][day] = Point(Decimal("1520") * (1 - wave), None, None, "cbi")
+            points["GBP"][day] = Point(Decimal("1760") * (1 + wave / 2), None, None, "cbi")
+            points["USD"][day] = Point(Decimal(1310), None, None, "cbi")
+        assert store.save_merge(store.merge_state(), document, point_entries(store, points))
     finally:
         store.close()
     async with running_service(bundled_config) as (_, service):
