@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from rates.errors import ConfigError, ConfigProblem
 from rates.localized import Localized
+from rates.gold import GoldSettings
 from rates.sources import REGISTRY, SourceSettings
 from rates.sources.base import CurrencyCode, SourceId, normalize_code
 from rates.units import Duration, Fraction
@@ -127,6 +128,7 @@ class Widget(_Strict):
     digits: Literal["arab", "latn"] = "arab"
     theme: Literal["light", "dark", "auto"] = "auto"
     lang: Lang = "ar"
+    gold: GoldSettings | None = None  # absent: no gold section, /api/v1/gold is 404
 
 
 class Config(_Strict):

@@ -92,6 +92,8 @@ class Published:
     record: RecordView
     renderer: WidgetRenderer
     entries: dict[str, Body] = field(default_factory=dict)
+    gold: dict[str, Any] | None = None  # the /api/v1/gold document, when widget.gold is set
+    gold_body: Body | None = None
     _subsets: BoundedCache[tuple[str, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _widgets: BoundedCache[tuple[WidgetOptions, str | None], Body] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
@@ -116,11 +118,18 @@ class Published:
         record: RecordView,
         renderer: WidgetRenderer,
         default_widget: WidgetOptions,
+        gold: dict[str, Any] | None = None,
     ) -> Published:
         document = decode(payload)
         entries = {e["code"]: Body.of(encode(e), JSON) for e in document["rates"]}
         published = cls(
-            document=document, rates=Body.of(payload, JSON), record=record, renderer=renderer, entries=entries
+            document=document,
+            rates=Body.of(payload, JSON),
+            record=record,
+            renderer=renderer,
+            entries=entries,
+            gold=gold,
+            gold_body=None if gold is None else Body.of(encode(gold), JSON),
         )
         published.widget(default_widget)  # the common case is ready before the first reader
         return published
@@ -158,7 +167,8 @@ class Published:
 
     def _widget(self, options: WidgetOptions, discovery: str | None) -> Body:
         trends = self._trends() if options.trend else None
-        html = self.renderer.render(self.document, options, trends, discovery=discovery)
+        gold = self.gold if options.symbols is None or "XAU" in options.symbols else None
+        html = self.renderer.render(self.document, options, trends, discovery=discovery, gold=gold)
         return Body.of(html.encode("utf-8"), HTML)
 
     def variant(self, key: tuple[Any, ...], make: Callable[[], Body]) -> Body:

@@ -22,7 +22,7 @@ from rates.fetch import Fetcher
 from rates.merge import MergeInput, merge
 from rates.models import Quote, QuoteSet, SourceQuotes, StoredQuote
 from rates.record_store import point_entries, points_before
-from rates.recording import keep_record, live_points
+from rates.recording import GOLD_KEY, gold_entry, keep_record, live_points, with_tracked
 from rates.sources import Source, build_sources
 from rates.store import MergeState, Store
 from rates.validate import check
@@ -65,6 +65,9 @@ class Pipeline:
         self.on_fetch = on_fetch
         self.sources = {s.id: s for s in build_sources(config.sources)}
         self._merge_lock = asyncio.Lock()
+        # Set when a merge stored a new gold entry: the snapshot is rebuilt even if the
+        # rates document's bytes did not change (XAU need not be listed).
+        self.gold_changed = False
 
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded config: sources added, removed or retuned."""
@@ -156,9 +159,10 @@ class Pipeline:
         revision = self.store.revision()
         state = self.store.merge_state()
         now = self.clock()
+        tracked = with_tracked(config)  # gold is resolved for its prices even when not listed
         result = merge(
             MergeInput(
-                config=config,
+                config=tracked,
                 sources=self.store.source_quotes(self.sources),
                 accepted=state.accepted,
                 holds=state.holds,
@@ -169,14 +173,19 @@ class Pipeline:
         points = live_points(result.rates)
         history = points_before(self.store, {r.code: r.published for r in result.rates if r.published is not None})
         previous = self.store.document()
+        shown = tuple(r for r in result.rates if r.code in config.codes)
         document = keep_updated_at(
-            build_document(config, result.rates, history, now), None if previous is None else decode(previous)
+            build_document(config, shown, history, now), None if previous is None else decode(previous)
         )
         payload = encode(document)
         new_state = MergeState(result.accepted, result.holds, state.rejections)
-        if payload != previous or new_state != state:
-            entries = point_entries(self.store, points)
-            return payload, self.store.save_merge(new_state, payload, entries, revision=revision)
+        gold = gold_entry(tracked, result.rates, history, now)
+        gold_changed = gold != self.store.read(GOLD_KEY, None)
+        if payload != previous or new_state != state or gold_changed:
+            entries = {**point_entries(self.store, points), **({GOLD_KEY: gold} if gold is not None else {})}
+            saved = self.store.save_merge(new_state, payload, entries, revision=revision)
+            self.gold_changed = self.gold_changed or (saved and gold_changed)
+            return payload, saved
         return payload, self.store.revision() == revision  # an admin acted meanwhile: merge again
 
 

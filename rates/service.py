@@ -17,12 +17,13 @@ from typing import Any
 from rates.config import Config, load_config
 from rates.errors import ConfigError
 from rates.fetch import Fetcher
+from rates.gold import gold_document
 from rates.metrics import Metrics
 from rates.mirror import Mirror
 from rates.openapi import openapi_body
 from rates.publish import Published, default_widget, embed_js, widget_renderer
 from rates.record_store import RecordCache
-from rates.recording import tracked_codes
+from rates.recording import stored_gold, tracked_codes
 from rates.refresh import Pipeline
 from rates.responses import Responder
 from rates.scheduler import Scheduler
@@ -97,7 +98,8 @@ class Service:
         outcomes, payload = await self.pipeline.refresh_all()
         for outcome in outcomes:
             self.scheduler.record(outcome.source_id, outcome.ok)
-        await self.publish(payload)
+        force, self.pipeline.gold_changed = self.pipeline.gold_changed, False
+        await self.publish(payload, force=force)
         await self.refresh_report()
 
     async def stop(self) -> None:
@@ -125,6 +127,8 @@ class Service:
     async def remerge(self, *, force: bool = False) -> None:
         assert self.pipeline is not None
         payload = await self.pipeline.remerge()
+        force = force or self.pipeline.gold_changed
+        self.pipeline.gold_changed = False
         await self.publish(payload, force=force)
         await self.refresh_report()
 
@@ -133,11 +137,12 @@ class Service:
         if not force and self.published is not None and self.published.rates.raw == payload:
             return
         assert self.store is not None
-        store, codes = self.store, tracked_codes(self.config)
+        store, codes, gold_settings = self.store, tracked_codes(self.config), self.config.widget.gold
 
         def build() -> tuple[Published, int]:
             record = self._record.view(store, codes)
-            published = Published.build(payload, record, self.renderer, self.default_widget())
+            gold = None if gold_settings is None else gold_document(gold_settings, *stored_gold(store))
+            published = Published.build(payload, record, self.renderer, self.default_widget(), gold)
             return published, len(store.merge_state().holds)
 
         published, holds = await asyncio.to_thread(build)
