@@ -13,8 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rates.errors import ConfigError, ConfigProblem
-from rates.localized import Localized
 from rates.gold import GoldSettings
+from rates.localized import Localized
 from rates.sources import REGISTRY, SourceSettings
 from rates.sources.base import CurrencyCode, SourceId, normalize_code
 from rates.units import Duration, Fraction

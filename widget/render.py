@@ -381,6 +381,7 @@ class WidgetRenderer:
         """The sources of the rows shown, once each in first-seen order, by display name."""
         ids = dict.fromkeys(r.source for r in rows if r.source)
         return [labels.credits.get(i) or Credit(name=i, link=None) for i in ids]
+
     def _gold(self, gold: Mapping[str, Any] | None, digits: Digits, lang: Lang) -> Markup | None:
         """The gold table after the currencies (section 6), in its own template."""
         if gold is None:
