@@ -215,7 +215,8 @@ def embed_js(config: Config, document: Mapping[str, Any] | None) -> Body:
         facts = [RowFacts(c.code, c.code in noted, "", None, False) for c in config.currencies]
     else:
         facts = facts_of(document["rates"], noted)
-    source = loader_source(facts, MESSAGES["frame_title"], config.widget.lang)
+    gold = config.widget.gold
+    source = loader_source(facts, MESSAGES["frame_title"], config.widget.lang, len(gold.karats) if gold else 0)
     return Body.of(source.encode("utf-8"), "text/javascript; charset=utf-8")
 
 

@@ -247,7 +247,9 @@ async def _oembed(request: web.Request) -> web.StreamResponse:
         wanted = set(options.symbols or published.codes)
         entries = [e for e in published.document["rates"] if e["code"] in wanted]
         noted = frozenset(c.code for c in service.config.currencies if c.note)
-        height = widget_height(facts_of(entries, noted), width)
+        gold = service.config.widget.gold
+        karats = len(gold.karats) if gold and (options.symbols is None or "XAU" in options.symbols) else 0
+        height = widget_height(facts_of(entries, noted), width, karats)
         body = oembed_answer(
             origin=origin,
             query=query,

@@ -33,7 +33,9 @@ def gold_table(gold: Mapping[str, Any], digits: Digits, lang: Lang) -> list[Gold
     unit = str(gold.get("unit"))
     unit_text = texts.get(f"gold_{unit}", "")
     if unit == "mithqal":
-        unit_text = unit_text.format(grams=format_number(grams, digits, lang))
+        # The configured weight as written (5, 4.25): not a rate, so no fixed decimals.
+        places = max(0, -int(grams.normalize().as_tuple().exponent))
+        unit_text = unit_text.format(grams=format_number(grams, digits, lang, places))
     published = parse_day(gold.get("published"))
     rows = []
     for entry in gold.get("prices") or ():
