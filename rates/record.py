@@ -105,6 +105,7 @@ class RecordView:
                 "status": "unavailable",
                 "change": None,
                 "reason": NO_POINT,
+                "note": entry.get("note"),
             }
         when, point = at
         rate = significant(point.rate)
@@ -120,6 +121,7 @@ class RecordView:
             "status": "ok",
             "change": None if before is None else significant(rate - significant(before[1].rate)),
             "reason": None,
+            "note": entry.get("note"),
         }
 
 
