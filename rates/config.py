@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rates.errors import ConfigError, ConfigProblem
+from rates.gold import GoldSettings
 from rates.localized import Localized
 from rates.sources import REGISTRY, SourceSettings
 from rates.sources.base import CurrencyCode, SourceId, normalize_code
@@ -140,6 +141,7 @@ class Widget(_Strict):
     digits: Digits = "arab"
     theme: Theme = "auto"
     lang: Lang = "ar"
+    gold: GoldSettings | None = None  # absent: no gold section, /api/v1/gold is 404
 
 
 class Config(_Strict):

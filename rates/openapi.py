@@ -145,6 +145,17 @@ def _paths() -> Json:
             ),
             path_params=["historyCode"],
         ),
+        "/api/v1/gold": _item(
+            _op(
+                "getGold",
+                "rates",
+                "Gold prices by karat",
+                "The CBI's ounce price (XAU) and the price of one configured unit of each configured karat: "
+                "ounce × grams ÷ 31.1034768 × karat ÷ 24. 404 `not_configured` without `widget.gold`.",
+                [],
+                {"200": _data("Gold", "The gold prices."), **_cached_errors(404, 503)},
+            )
+        ),
         "/api/v1/openapi.json": _item(
             _op(
                 "getOpenApi",
@@ -344,7 +355,9 @@ def _responses() -> Json:
             "A query parameter is malformed or out of range: `bad_symbol`, `bad_days`, `bad_date`, `bad_theme`, "
             "`bad_digits`, `bad_trend`, `bad_lang`, `bad_url`, `bad_maxwidth`, `bad_format`."
         ),
-        "NotFound": _error_response("The currency is not configured: `unknown_currency`."),
+        "NotFound": _error_response(
+            "The currency is not configured (`unknown_currency`), or gold prices are not (`not_configured`)."
+        ),
         "NotReady": _error_response("No rates document yet (no stored data, first fetch not done): `not_ready`."),
     }
 
@@ -434,6 +447,28 @@ def _schemas(config: Config) -> Json:
                 "sell": _nullable(_DECIMAL),
             },
             "The rate (and buy and sell, null when unknown) as published on that date.",
+        ),
+        "Gold": _object(
+            {
+                "base": {"const": "IQD"},
+                "source": {"type": ["string", "null"], "description": "Id of the source of the ounce price."},
+                "published": _nullable(_DATE),
+                "status": {"enum": STATUSES},
+                "ounce": {**_nullable(_DECIMAL), "description": "IQD per troy ounce of fine gold (XAU)."},
+                "unit": {"enum": ["mithqal", "gram", "ounce"]},
+                "grams": {"type": "number", "exclusiveMinimum": 0, "description": "Grams in one `unit`."},
+                "prices": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "karat": {"type": "integer", "minimum": 1, "maximum": 24},
+                            "rate": {**_nullable(_DECIMAL), "description": "IQD per one unit of this karat."},
+                        },
+                        "One karat's price; null when XAU is unavailable.",
+                    ),
+                },
+            },
+            "Gold prices from the CBI's ounce price (contract section 8).",
         ),
         "SourceList": {"type": "array", "items": _schema_ref("SourceHealth")},
         "SourceHealth": _source_health(),

@@ -16,13 +16,14 @@ from typing import Any
 from rates.clock import Clock, utc_now
 from rates.config import Config
 from rates.document import iso_time
+from rates.gold import gold_document
 from rates.metrics import Metrics
 from rates.mirror import Mirror
 from rates.models import Hold, MergeState, SourceStatus
 from rates.openapi import openapi_body
 from rates.present import significant
 from rates.record_store import RecordCache
-from rates.recording import tracked_codes
+from rates.recording import stored_gold, tracked_codes
 from rates.redact import redact
 from rates.responses import Responder, widget_security_headers
 from rates.snapshot import Snapshot, default_widget, embed_js, widget_renderer
@@ -59,9 +60,11 @@ class Publisher:
         if not force and self.snapshot is not None and self.snapshot.rates.raw == payload:
             return
         codes, renderer, default = tracked_codes(self.config), self.renderer, self.default_widget()
+        gold_settings = self.config.widget.gold
 
         def build() -> tuple[Snapshot, int]:
-            snapshot = Snapshot.build(payload, self._record.view(store, codes), renderer, default)
+            gold = None if gold_settings is None else gold_document(gold_settings, *stored_gold(store))
+            snapshot = Snapshot.build(payload, self._record.view(store, codes), renderer, default, gold)
             return snapshot, len(store.merge_state().holds)
 
         snapshot, holds = await asyncio.to_thread(build)

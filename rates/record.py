@@ -105,7 +105,7 @@ class RecordView:
                 "status": "unavailable",
                 "change": None,
                 "reason": NO_POINT,
-                "note": entry.get("note"),  # the configured note describes the currency, not the day
+                "note": entry.get("note"),
             }
         when, point = at
         rate = significant(point.rate)

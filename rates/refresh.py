@@ -24,7 +24,7 @@ from rates.fetch import Fetcher
 from rates.merge import MergeInput, merge
 from rates.models import KeptQuote, KeptQuotes, MergeState, Quote, QuoteSet
 from rates.record_store import point_entries, points_before
-from rates.recording import keep_record, live_points
+from rates.recording import GOLD_KEY, gold_entry, keep_record, live_points, with_tracked
 from rates.sources import Source, build_sources
 from rates.store import Store, StoreWriteError
 from rates.validate import check
@@ -63,6 +63,9 @@ class Refresher:
         self._merge_lock = asyncio.Lock()
         # Why the store refuses writes (full, read-only, ...), None while it takes them.
         self.store_problem: str | None = None
+        # Set when a merge stored a new gold entry: the snapshot is rebuilt even if the
+        # rates document's bytes did not change (XAU need not be listed).
+        self.gold_changed = False
 
     def reconfigure(self, config: Config) -> None:
         """Take a reloaded config: sources added, removed or retuned."""
@@ -173,9 +176,10 @@ class Refresher:
         revision = self.store.revision()
         state = self.store.merge_state()
         now = self.clock()
+        tracked = with_tracked(config)  # gold is resolved for its prices even when not listed
         result = merge(
             MergeInput(
-                config=config,
+                config=tracked,
                 sources=self.read_kept() if kept is None else kept,
                 baselines=state.baselines,
                 holds=state.holds,
@@ -186,22 +190,26 @@ class Refresher:
         points = live_points(result.rates)
         history = points_before(self.store, {r.code: r.published for r in result.rates if r.published is not None})
         previous = self.store.document()
+        shown = tuple(r for r in result.rates if r.code in config.codes)
         document = keep_updated_at(
-            build_document(config, result.rates, history, now), None if previous is None else decode(previous)
+            build_document(config, shown, history, now), None if previous is None else decode(previous)
         )
         payload = encode(document)
         new_state = (
             state if kept is not None else MergeState(result.baselines, result.holds, state.rejections, result.refused)
         )
-        if payload != previous or new_state != state:
+        gold = gold_entry(tracked, result.rates, history, now)
+        gold_changed = gold != self.store.read(GOLD_KEY, None)
+        if payload != previous or new_state != state or gold_changed:
             try:
-                entries = point_entries(self.store, points)
+                entries = {**point_entries(self.store, points), **({GOLD_KEY: gold} if gold is not None else {})}
                 saved = self.store.save_merge(new_state, payload, entries, revision=revision)
             except StoreWriteError as exc:
                 # Serve what was computed anyway: its staleness must advance though nothing is kept.
                 self._store_refused(exc)
                 return payload, True
             self._store_took()
+            self.gold_changed = self.gold_changed or (saved and gold_changed)
             return payload, saved
         return payload, self.store.revision() == revision  # an admin acted meanwhile: merge again
 

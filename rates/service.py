@@ -110,6 +110,8 @@ class Service:
             if aged_payload is None:
                 return
             payload = aged_payload
+        # A new gold entry rebuilds the snapshot though the rates document's bytes are the same.
+        force, self.refresher.gold_changed = force or self.refresher.gold_changed, False
         self.publisher.store_condition(self.refresher.store_problem)
         await self._report()  # first: whoever sees a held rate finds the move in /api/v1/sources
         await self.publisher.publish(payload, self.store, force=force)

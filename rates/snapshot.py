@@ -93,6 +93,8 @@ class Snapshot:
     record: RecordView
     renderer: WidgetRenderer
     entries: dict[str, Body] = field(default_factory=dict)
+    gold: dict[str, Any] | None = None  # the /api/v1/gold document, when widget.gold is set
+    gold_body: Body | None = None
     _subsets: BoundedCache[tuple[str, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _widgets: BoundedCache[tuple[WidgetOptions, str | None], Body] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
@@ -117,11 +119,18 @@ class Snapshot:
         record: RecordView,
         renderer: WidgetRenderer,
         default_widget: WidgetOptions,
+        gold: dict[str, Any] | None = None,
     ) -> Snapshot:
         document = decode(payload)
         entries = {e["code"]: Body.of(encode(e), JSON) for e in document["rates"]}
         published = cls(
-            document=document, rates=Body.of(payload, JSON), record=record, renderer=renderer, entries=entries
+            document=document,
+            rates=Body.of(payload, JSON),
+            record=record,
+            renderer=renderer,
+            entries=entries,
+            gold=gold,
+            gold_body=None if gold is None else Body.of(encode(gold), JSON),
         )
         published.widget(default_widget)  # the common case is ready before the first reader
         return published
@@ -159,7 +168,8 @@ class Snapshot:
 
     def _widget(self, options: WidgetOptions, discovery: str | None) -> Body:
         trends = self._trends() if options.trend else None
-        html = self.renderer.render(self.document, options, trends, discovery=discovery)
+        gold = self.gold if options.symbols is None or "XAU" in options.symbols else None
+        html = self.renderer.render(self.document, options, trends, discovery=discovery, gold=gold)
         return Body.of(html.encode("utf-8"), HTML)
 
     def variant(self, key: tuple[Any, ...], make: Callable[[], Body]) -> Body:
@@ -206,7 +216,8 @@ def embed_js(config: Config, document: Mapping[str, Any] | None) -> Body:
         facts = [RowFacts(c.code, c.code in noted, "", None, False) for c in config.currencies]
     else:
         facts = facts_of(document["rates"], noted)
-    source = loader_source(facts, MESSAGES["frame_title"], config.widget.lang)
+    gold = config.widget.gold
+    source = loader_source(facts, MESSAGES["frame_title"], config.widget.lang, len(gold.karats) if gold else 0)
     return Body.of(source.encode("utf-8"), "text/javascript; charset=utf-8")
 
 

@@ -66,6 +66,7 @@ def create_app(config: Config) -> web.Application:
         ("/api/v1/rates", _rates),
         ("/api/v1/rates/{code}", _rate),
         ("/api/v1/history/{code}", _history),
+        ("/api/v1/gold", _gold),
         ("/api/v1/sources", _sources),
         ("/api/v1/config", _config),
         ("/api/v1/openapi.json", _openapi),
@@ -168,7 +169,8 @@ def _span(request: web.Request) -> tuple[date | None, date]:
     raw = query.get("days", "30")
     if not _DAYS.match(raw) or not 1 <= int(raw) <= 366:
         raise ApiError(400, "bad_days", f"days must be a whole number from 1 to 366, not {raw[:16]!r}.")
-    return last - timedelta(days=int(raw) - 1), last
+    first = date.min if last.toordinal() < int(raw) else last - timedelta(days=int(raw) - 1)
+    return first, last
 
 
 def _date(raw: str, name: str) -> date:
@@ -179,6 +181,15 @@ def _date(raw: str, name: str) -> date:
     except ValueError:
         pass
     raise ApiError(400, "bad_date", f"{name} must be a date written YYYY-MM-DD, not {raw[:16]!r}.")
+
+
+async def _gold(request: web.Request) -> web.StreamResponse:
+    if request.app[PUBLISHER].config.widget.gold is None:
+        raise ApiError(404, "not_configured", "Gold prices are not configured: add widget.gold to the config.")
+    body = _published(request).gold_body
+    if body is None:  # a snapshot from before the config named gold: the next merge brings it
+        raise ApiError(503, "not_ready", "Gold prices are not ready yet.")
+    return _prepared(request, body)
 
 
 async def _sources(request: web.Request) -> web.StreamResponse:
@@ -238,7 +249,9 @@ async def _oembed(request: web.Request) -> web.StreamResponse:
         wanted = set(options.symbols or published.codes)
         entries = [e for e in published.document["rates"] if e["code"] in wanted]
         noted = frozenset(c.code for c in publisher.config.currencies if c.note)
-        height = widget_height(facts_of(entries, noted), width)
+        gold = publisher.config.widget.gold
+        karats = len(gold.karats) if gold and (options.symbols is None or "XAU" in options.symbols) else 0
+        height = widget_height(facts_of(entries, noted), width, karats)
         body = oembed_answer(
             origin=origin,
             query=query,

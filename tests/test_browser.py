@@ -52,7 +52,7 @@ FRAME_FACTS = """() => {
   const usd = document.querySelector('tr[data-code=USD] .r b');
   return {
     lang: h.getAttribute('lang'), dir: h.getAttribute('dir'), dirComputed: getComputedStyle(h).direction,
-    codes: [...document.querySelectorAll('tbody tr[data-code]')].map(r => r.dataset.code),
+    codes: [...document.querySelectorAll('tbody tr[data-code]:not([data-karat])')].map(r => r.dataset.code),
     usd: usd ? usd.textContent : null,
     content: w ? w.getBoundingClientRect().height : 0,
     scrollHeight: h.scrollHeight, clientHeight: h.clientHeight,
@@ -79,7 +79,9 @@ OVERFLOW = """() => {
     if (r.width && (r.left < -0.5 || r.right > width + 0.5)) out.push(el.tagName + ':' + el.textContent.slice(0, 30));
   }
   return {scrollWidth: h.scrollWidth, clientWidth: width, bodyScroll: document.body.scrollWidth, out,
-          rows: document.querySelectorAll('tbody tr[data-code]').length};
+          rows: document.querySelectorAll('tbody tr[data-code]:not([data-karat])').length,
+          gold: [...document.querySelectorAll('tr[data-code=XAU]')]
+                  .map(tr => tr.dataset.karat + ':' + tr.dataset.status)};
 }"""
 
 
@@ -279,6 +281,7 @@ async def test_no_horizontal_overflow_at_280_360_600(browser: Any, bundled_confi
                 facts = await page.evaluate(OVERFLOW)
                 where = f"{digits} at {width}px"
                 assert facts["rows"] == 16, where
+                assert facts["gold"] == ["24:ok", "21:ok", "18:ok"], where  # the gold table fits too
                 assert facts["clientWidth"] == width, (where, facts)
                 assert facts["scrollWidth"] <= facts["clientWidth"], (where, facts)
                 assert facts["bodyScroll"] <= facts["clientWidth"], (where, facts)
@@ -328,7 +331,7 @@ async def test_screenshot_for_the_docs(browser: Any, bundled_config: Config, the
         page, seen = await open_page(browser, viewport={"width": 420, "height": 400}, device_scale_factor=1)
         await page.goto(f"{service}/widget?theme={theme}")
         await page.evaluate("() => document.fonts.ready")
-        assert await page.locator("tbody tr[data-code]").count() == 16
+        assert await page.locator("tbody tr[data-code]:not([data-karat])").count() == 16
         assert await page.locator("tr[data-code=USD] .r b").inner_text() == USD_ARAB
         # the Arabic text is drawn with an Arabic font when one is installed
         fonts = await page.evaluate("() => document.fonts.check('15px \"Noto Sans Arabic\"', 'دولار')")

@@ -40,7 +40,7 @@ ARABIC_ONLY = re.compile("[\u0629\u064a\u0643\u0649\u0623\u0625]")
 # Each row's cells, left to right on screen, and the page's own words.
 LAYOUT = """() => {
   const h = document.documentElement;
-  const rows = [...document.querySelectorAll('tbody tr[data-code]')].map(tr => {
+  const rows = [...document.querySelectorAll('tbody tr[data-code]:not([data-karat])')].map(tr => {
     const cells = [...tr.children].filter(c => c.offsetWidth > 0).map(c => c.getBoundingClientRect());
     return {code: tr.dataset.code, lefts: cells.map(r => r.left), rights: cells.map(r => r.right)};
   });

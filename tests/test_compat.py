@@ -273,9 +273,7 @@ async def test_an_unavailable_currency_is_left_out_never_zero(
 ) -> None:
     _, origin = upstream
     config = edited_config(
-        tmp_path,
-        origin,
-        replace_once("  - {code: LBP, per: 1000}\n", "  - {code: LBP, per: 1000}\n  - {code: BTN, sources: [pegs]}\n"),
+        tmp_path, origin, replace_once("  - {code: LBP, per: 1000}", "  - {code: BTN, sources: [pegs]}")
     )
     client = await aiohttp_client(create_app(config))
     await wait_ready(client)

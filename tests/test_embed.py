@@ -100,7 +100,9 @@ async def expected_height(app: web.Application, codes: list[str] | None, width: 
     assert service.snapshot is not None
     noted = frozenset(c.code for c in service.config.currencies if c.note)
     entries = [e for e in service.snapshot.document["rates"] if codes is None or e["code"] in codes]
-    return widget_height(facts_of(entries, noted), int(width))
+    gold = service.config.widget.gold  # its table follows the currencies when no symbols are asked
+    karats = len(gold.karats) if gold and (codes is None or "XAU" in codes) else 0
+    return widget_height(facts_of(entries, noted), int(width), karats)
 
 
 # Zero layout shift ----------------------------------------------------------------------------
@@ -386,11 +388,11 @@ async def test_screenshots_offline_start_and_the_toman_row(
             browser, viewport={"width": 360, "height": 800}, device_scale_factor=1, bypass_csp=True
         )
         await page.goto(f"{service}/widget")
-        rows = page.locator("tbody tr[data-code]")
+        rows = page.locator("tbody tr[data-code]:not([data-karat])")
         assert await rows.count() == 16
         # The fixed sources still give the official dollar and the pegs; the rest is one short line each.
         assert await page.locator("tr[data-code=USD]").get_attribute("data-status") == "ok"
-        missing = page.locator("tr[data-status=unavailable]")
+        missing = page.locator("tr[data-status=unavailable]:not([data-karat])")
         assert await missing.count() == 9
         heights = {round((await rows.nth(i).bounding_box() or {"height": 0})["height"]) for i in range(16)}
         assert heights == {47}, heights  # an unavailable row is as tall as the others
@@ -398,7 +400,8 @@ async def test_screenshots_offline_start_and_the_toman_row(
         box = await page.locator("#w").bounding_box()
         assert box is not None and box["height"] == await expected_height(app, None, 360)
         every = [RowFacts(c.code, bool(c.note), "cbi", None, False) for c in bundled_config.currencies]
-        assert 0 <= box["height"] - widget_height(every, 360) <= 16
+        karats = len(bundled_config.widget.gold.karats) if bundled_config.widget.gold else 0
+        assert 0 <= box["height"] - widget_height(every, 360, karats) <= 16
         footer = await page.locator("footer").inner_text()
         assert footer.count("تعذّر") + footer.count("تعذر") <= 1  # the reason said once
         await screenshot(page, "widget-offline.png")
@@ -431,11 +434,14 @@ async def test_the_widget_is_exactly_as_tall_as_the_model_says_at_every_width(
     async with running_service(bundled_config) as (app, service):
         page, seen = await open_page(browser, viewport={"width": 280, "height": 800})
         await page.goto(f"{service}/widget?{query}")
-        codes = await page.eval_on_selector_all("tbody tr[data-code]", "rs => rs.map(r => r.dataset.code)")
+        codes = await page.eval_on_selector_all(
+            "tbody tr[data-code]:not([data-karat])", "rs => rs.map(r => r.dataset.code)"
+        )
         for width in (280, 320, 360, 479, 480, 560, 639, 640, 800, 1200):
             await page.set_viewport_size({"width": width, "height": 800})
             measured = await page.evaluate("() => document.getElementById('w').getBoundingClientRect().height")
-            assert measured == await expected_height(app, codes, width), (query, width)
+            asked = codes if "symbols" in query else None  # without symbols the gold table shows too
+            assert measured == await expected_height(app, asked, width), (query, width)
         assert_clean(seen)
 
 

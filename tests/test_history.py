@@ -395,3 +395,23 @@ def test_workbook_link_to_another_host_is_not_followed() -> None:
     page = '<a href="https://files.example/rates.xlsx">العملات الرئيسية والذهب</a>'.encode()
     with pytest.raises(Exception, match=r"not the page's own host cbi\.iq"):
         source.workbook_url(page, "https://cbi.iq/page/144")
+
+
+async def test_a_currency_added_later_gets_its_past(upstream: tuple[Upstream, str], tmp_path: Path) -> None:
+    _, origin = upstream
+    path = tmp_path / "config.yaml"
+    path.write_text(config_text(origin, tmp_path / "store", currencies="[USD]"), encoding="utf-8")
+    wider = tmp_path / "wider.yaml"
+    wider.write_text(config_text(origin, tmp_path / "store", currencies="[USD, QAR]"), encoding="utf-8")
+    for config in (load_config(path), load_config(wider)):  # a reload builds its sources anew
+        store = Store(config.storage.dir)
+        try:
+            async with Fetcher() as fetcher:
+                await Refresher(config, store, fetcher).refresh_all()
+        finally:
+            store.close()
+    async with ServedApp(create_app(load_config(wider))) as client:
+        qar = (await get_json(client, "/api/v1/history/QAR", **{"from": "2024-01-02", "to": "2024-01-02"}))["points"]
+    peg = Decimal("3.64")
+    expected = {"rate": shown(1310 / peg), "buy": shown(1300 / peg), "sell": shown(1310 / peg)}
+    assert qar == [{"date": "2024-01-02", **expected}]

@@ -70,7 +70,8 @@ async def test_oembed_width_is_capped_and_height_follows_the_layout(client: Clie
     noted = frozenset(c.code for c in service.config.currencies if c.note)
     facts = facts_of(service.snapshot.document["rates"], noted)
     assert len(facts) == 16
-    assert (narrow["height"], wide["height"]) == (widget_height(facts, 300), widget_height(facts, 600))
+    karats = len(service.config.widget.gold.karats) if service.config.widget.gold else 0  # the gold table
+    assert (narrow["height"], wide["height"]) == (widget_height(facts, 300, karats), widget_height(facts, 600, karats))
     assert narrow["height"] != wide["height"]  # other row heights and footer lines below 480 px
 
 

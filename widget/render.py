@@ -33,6 +33,7 @@ from widget.format import (
     parse_timestamp,
     positive_decimal,
 )
+from widget.gold import gold_table
 from widget.names import currency_name
 from widget.texts import DIRECTION, LANGS, UNAVAILABLE, Lang, catalog, days_text, reason_code, text
 
@@ -311,6 +312,7 @@ class WidgetRenderer:
             keep_trailing_newline=False,
         )
         self._template = self._env.get_template("widget.html.j2")
+        self._gold_template = self._env.get_template("gold.html.j2")
         self.css = _minify_css(_asset("widget.css"))
         self.script = _minify_js(_asset("refresh.js"))
         self.style_hash = _csp_hash(self.css)
@@ -323,6 +325,7 @@ class WidgetRenderer:
         history: Mapping[str, Sequence[tuple[str, Decimal]]] | None = None,
         *,
         discovery: str | None = None,
+        gold: Mapping[str, Any] | None = None,
     ) -> str:
         entries = [e for e in document.get("rates") or () if isinstance(e, Mapping)]
         if options.symbols is not None:
@@ -363,6 +366,7 @@ class WidgetRenderer:
             reasons=list(dict.fromkeys(r.reason for r in rows if r.reason)),
             held=any(r.status == "held" for r in rows),
             discovery=discovery,
+            gold=self._gold(gold, options.digits, lang),
         )
 
     def title(self, lang: Lang) -> str:
@@ -374,6 +378,12 @@ class WidgetRenderer:
         """The sources of the rows shown, once each in first-seen order, by display name."""
         ids = dict.fromkeys(r.source for r in rows if r.source)
         return [labels.credits.get(i) or Credit(name=i, link=None) for i in ids]
+
+    def _gold(self, gold: Mapping[str, Any] | None, digits: Digits, lang: Lang) -> Markup | None:
+        """The gold table after the currencies (section 6), in its own template."""
+        if gold is None:
+            return None
+        return Markup(self._gold_template.render(rows=gold_table(gold, digits, lang), t=catalog(lang)))
 
     def content_security_policy(self, frame_ancestors: Sequence[str]) -> str:
         return "; ".join(

@@ -29,6 +29,12 @@ class Layout:
     credit_lines: int
     line: int = 16
     empty: int = 0  # the single "no rates" row
+    gold_head: int = 0  # the gold table's caption and column heads
+    gold_note: int = 45  # the two-line note under it (1 + 6 + 2 * 16 + 6)
+
+    def gold(self, karats: int) -> int:
+        """The gold table's height (section 6): nothing when it is not shown."""
+        return self.gold_head + self.row * karats + self.gold_note if karats else 0
 
     def height(self, rows: Sequence[RowFacts]) -> int:
         if not rows:
@@ -44,9 +50,36 @@ class Layout:
 # Must match widget.css: 2 (frame border) + caption + heads (1 + 2*6 + 16) + footer (1 + 7 + 8).
 # The breakpoints are the stylesheet's @media widths.
 LAYOUTS: tuple[Layout, ...] = (
-    Layout(min_width=0, base=2 + 38 + 29 + 16, row=47, note=21, updated_lines=2, credit_lines=2, empty=47),
-    Layout(min_width=480, base=2 + 42 + 29 + 16, row=49, note=21, updated_lines=2, credit_lines=1, empty=49),
-    Layout(min_width=640, base=2 + 42 + 29 + 16, row=49, note=21, updated_lines=1, credit_lines=1, empty=49),
+    Layout(
+        min_width=0,
+        base=2 + 38 + 29 + 16,
+        row=47,
+        note=21,
+        updated_lines=2,
+        credit_lines=2,
+        empty=47,
+        gold_head=38 + 29,
+    ),
+    Layout(
+        min_width=480,
+        base=2 + 42 + 29 + 16,
+        row=49,
+        note=21,
+        updated_lines=2,
+        credit_lines=1,
+        empty=49,
+        gold_head=42 + 29,
+    ),
+    Layout(
+        min_width=640,
+        base=2 + 42 + 29 + 16,
+        row=49,
+        note=21,
+        updated_lines=1,
+        credit_lines=1,
+        empty=49,
+        gold_head=42 + 29,
+    ),
 )
 DEFAULT_WIDTH = 360
 
@@ -55,20 +88,32 @@ def layout_for(width: int) -> Layout:
     return [layout for layout in LAYOUTS if layout.min_width <= width][-1]
 
 
-def widget_height(rows: Sequence[RowFacts], width: int) -> int:
-    """The widget's height in px at ``width`` px for these rows."""
-    return layout_for(width).height(rows)
+def widget_height(rows: Sequence[RowFacts], width: int, gold_karats: int = 0) -> int:
+    """The widget's height in px at ``width`` px for these rows (and a gold table of ``gold_karats`` rows)."""
+    layout = layout_for(width)
+    return layout.height(rows) + layout.gold(gold_karats)
 
 
-def loader_table(facts: Iterable[RowFacts]) -> dict[str, Any]:
+def loader_table(facts: Iterable[RowFacts], gold_karats: int = 0) -> dict[str, Any]:
     """What ``widget.js`` needs to compute :func:`widget_height` for any subset of codes."""
     rows = list(facts)
     reasons = sorted({r.reason for r in rows if r.reason})
     return {
         "layouts": [
-            [lay.min_width, lay.base, lay.row, lay.note, lay.updated_lines, lay.credit_lines, lay.line, lay.empty]
+            [
+                lay.min_width,
+                lay.base,
+                lay.row,
+                lay.note,
+                lay.updated_lines,
+                lay.credit_lines,
+                lay.line,
+                lay.empty,
+                lay.gold(gold_karats),
+            ]
             for lay in LAYOUTS
         ],
+        "gold": gold_karats,
         # code -> [noted, has a source, reason index + 1 (0 = none), held]
         "codes": {
             r.code: [int(r.noted), int(bool(r.source)), reasons.index(r.reason) + 1 if r.reason else 0, int(r.held)]

@@ -94,6 +94,26 @@ MESSAGES: Mapping[str, Mapping[Lang, str]] = {
     "baghdad_time": {"ar": "بتوقيت بغداد", "ckb": "بە کاتی بەغدا", "en": "Baghdad time"},
     "source": {"ar": "المصدر:", "ckb": "سەرچاوە:", "en": "Source:"},
     "sources": {"ar": "المصادر:", "ckb": "سەرچاوەکان:", "en": "Sources:"},
+    # The gold table (widget.gold): one row per karat, priced per unit.
+    "gold_caption": {
+        "ar": "أسعار الذهب بالدينار العراقي",
+        "ckb": "نرخی ئاڵتوون بە دیناری عێراقی",
+        "en": "Gold prices in Iraqi dinars",
+    },
+    "col_gold": {"ar": "الذهب", "ckb": "ئاڵتوون", "en": "Gold"},
+    "gold_label": {
+        "ar": "ذهب عيار {karat} — {unit}",
+        "ckb": "ئاڵتوونی عەیار {karat} — {unit}",
+        "en": "{karat} karat — {unit}",
+    },
+    "gold_mithqal": {"ar": "المثقال ({grams} غرام)", "ckb": "مسقاڵ ({grams} گرام)", "en": "mithqal ({grams} g)"},
+    "gold_gram": {"ar": "الغرام", "ckb": "گرام", "en": "gram"},
+    "gold_ounce": {"ar": "الأونصة", "ckb": "ئۆنس", "en": "troy ounce"},
+    "gold_note": {
+        "ar": "محسوبة من سعر الأونصة الذي ينشره البنك المركزي العراقي، وليست أسعار البيع في محلات الصاغة.",
+        "ckb": "لە نرخی ئۆنسی بانکی ناوەندیی عێراق هەژمار کراون، نرخی فرۆشتنی دوکانی زێڕنگرەکان نین.",
+        "en": "Computed from the Central Bank of Iraq's ounce price; not what gold shops charge.",
+    },
     # Between items of a list (source credits): the Arabic comma in right-to-left scripts.
     "list_sep": {"ar": "، ", "ckb": "، ", "en": ", "},
 }

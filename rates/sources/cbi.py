@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urljoin, urlsplit
 
 from rates.models import BASE, QuoteSet
-from rates.sources.base import NetworkSettings, NetworkSource
+from rates.sources.base import NetworkSettings, NetworkSource, map_exceptions
 from rates.sources.cbi_workbook import Column, UnreadableWorkbook, read_quotes, read_record
 
 if TYPE_CHECKING:
@@ -81,10 +81,11 @@ class CbiSource(NetworkSource[CbiSettings]):
 
     def parse_record(self, payload: bytes) -> QuoteSet:
         """The latest day, and every day of every yearly sheet as the record (section 7)."""
-        try:
-            record = read_record(payload, self.settings.column)
-        except UnreadableWorkbook as exc:
-            raise self.fail(str(exc)) from None
+        with map_exceptions(self.fail, "reading the payload"):  # the boundary ``parse`` gets
+            try:
+                record = read_record(payload, self.settings.column)
+            except UnreadableWorkbook as exc:
+                raise self.fail(str(exc)) from None
         if not record.latest:
             return self.parse(payload)  # raises the reason the latest sheet gives nothing
         return QuoteSet(ref=BASE, quotes=record.latest, record=record.days)

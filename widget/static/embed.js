@@ -29,9 +29,10 @@
     var attr = function (name) {
       return (script.getAttribute("data-" + name) || "").replace(/\s+/g, "");
     };
-    var known = Object.keys(T.codes);
+    // XAU asks for the gold table, which is not a row of the currencies.
+    var known = Object.keys(T.codes).concat(T.gold && !T.codes.hasOwnProperty("XAU") ? ["XAU"] : []);
     var asked = attr("symbols").toUpperCase().split(",").filter(Boolean);
-    var unknown = asked.filter(function (c) { return !T.codes.hasOwnProperty(c); });
+    var unknown = asked.filter(function (c) { return known.indexOf(c) < 0; });
     if (unknown.length && win.console) {
       console.error("IQD rates widget: unknown currency code " + unknown.join(", ") + " in data-symbols; this service shows " + known.join(", ") + ".");
     }
@@ -55,8 +56,10 @@
       T.layouts.forEach(function (l) { if (l[0] <= width) lay = l; });
       var base = lay[1], row = lay[2], note = lay[3], lines = lay[4];
       var sourced = 0, held = 0, reasons = {}, height = base;
+      if (!asked.length || asked.indexOf("XAU") >= 0) height += lay[8];
       codes.forEach(function (c) {
         var f = T.codes[c];
+        if (!f) return;
         height += row + note * f[0];
         sourced |= f[1];
         if (f[2]) reasons[f[2]] = 1;
