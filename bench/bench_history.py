@@ -63,12 +63,10 @@ def size_on_disk(path: Path) -> int:
 async def requests_per_second(url: str, seconds: int, connections: int) -> float:
     wrk = shutil.which("wrk")
     if wrk is not None:
-        out = subprocess.run(
-            [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", url],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        # In a thread: the service answers on this process's event loop, which must keep running.
+        command = [wrk, f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s", url]
+        run = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, check=True)
+        out = run.stdout
         line = next(row for row in out.splitlines() if row.startswith("Requests/sec:"))
         return float(line.split()[1])
     done = 0
