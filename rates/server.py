@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
-import os
 import signal
 from pathlib import Path
 
 from aiohttp import web
 
 from rates.config import Config
-from rates.errors import ListenError
+from rates.listen import listening_sockets
 from rates.tls import server_context
 from rates.web import SERVICE, create_app
 
 log = logging.getLogger(__name__)
 SHUTDOWN_SECONDS = 5
-_CANNOT_LISTEN = {errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
 
 
 BACKLOG = 1024  # a burst of a thousand new connections must not overflow the accept queue
@@ -39,29 +36,24 @@ def serve(
     ssl_context = None if tls is None else server_context(*tls)  # before anything starts: exit 2 on a bad file
     # A SIGHUP before the loop's handler is installed (a reload right after start) must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    app = create_app(config)
-    app.on_startup.append(_on_sighup_reload)
     host = host or config.server.host
     port = config.server.port if port is None else port
+    sockets = listening_sockets(host, port)  # a busy port ends here, before any refresh starts
+    app = create_app(config)
+    app.on_startup.append(_on_sighup_reload)
     log.info("starting on %s://%s:%d (config %s)", "https" if tls else "http", host, port, path)
-    try:
-        web.run_app(
-            app,
-            host=host,
-            port=port,
-            ssl_context=ssl_context,
-            shutdown_timeout=SHUTDOWN_SECONDS,
-            print=None,
-            handle_signals=True,
-            backlog=BACKLOG,
-            # One log line per request costs more than serving it; off unless asked for.
-            access_log=logging.getLogger("aiohttp.access") if access_log else None,
-            loop=event_loop(),
-        )
-    except OSError as exc:
-        if exc.errno in _CANNOT_LISTEN:  # the port is taken, or the address is not this machine's
-            raise ListenError(f"cannot listen on {host}:{port} ({os.strerror(exc.errno)})") from None
-        raise
+    web.run_app(
+        app,
+        sock=sockets,
+        ssl_context=ssl_context,
+        shutdown_timeout=SHUTDOWN_SECONDS,
+        print=None,
+        handle_signals=True,
+        backlog=BACKLOG,
+        # One log line per request costs more than serving it; off unless asked for.
+        access_log=logging.getLogger("aiohttp.access") if access_log else None,
+        loop=event_loop(),
+    )
     log.info("stopped cleanly")
     return 0
 
