@@ -29,6 +29,8 @@ NETWORK = {"cbi": CBI_PAGE, "er-api": ER, "floatrates": FLOAT}
 ER_USD = json.loads(fixture("open_er_api_latest_USD.json"), parse_float=Decimal, parse_int=Decimal)
 FLOAT_GBP = json.loads(fixture("floatrates_daily_gbp.json"), parse_float=Decimal, parse_int=Decimal)
 CODES = ["USD", "EUR", "GBP", "TRY", "SAR", "AED", "KWD", "JOD", "QAR", "BHD", "OMR", "EGP", "IRR", "SYP", "LBP", "YER"]
+# Every fixture quotes the old Syrian pound; the config's range keeps the new pound unavailable.
+SHOWN = [code for code in CODES if code != "SYP"]
 CBI_DAY, ER_DAY, FLOAT_DAY = "2026-02-26", "2024-08-19", "2024-01-13"
 # Read off the CBI workbook's latest day row (2026-02-26), as tests/test_source_cbi.py does.
 CBI_BUY_SELL = {
@@ -63,7 +65,7 @@ def expected_rows() -> dict[str, tuple[Decimal, Decimal | None, Decimal | None, 
     for code, peg in PEGS.items():  # the CBI sheet has no QAR in 2026, nor BHD
         per = Decimal(peg)
         rows[code] = (via("1310", per), via("1300", per), via("1310", per), "pegs", CBI_DAY)  # the changing side
-    for code in ("KWD", "EGP", "IRR", "SYP", "LBP", "YER"):
+    for code in ("KWD", "EGP", "IRR", "LBP", "YER"):  # SYP: the 2024 payload quotes the old pound
         per = ER_USD["rates"][code]
         rows[code] = (via("1310", per), via("1300", per), via("1310", per), "er-api", ER_DAY)
     return rows
@@ -158,6 +160,8 @@ async def test_fetch_prints_every_currency_with_the_contract_values(
     assert Decimal(table["KWD"]["rate"]) == sig6(Decimal(1310) / Decimal(str(ER_USD["rates"]["KWD"])))
     assert table["BHD"]["rate"] == "3484.04"
     assert (table["IRR"]["per"], table["SYP"]["per"], table["LBP"]["per"]) == ("10", "1", "1000")
+    # The config names the new pound (range [1, 100] IQD); the payload's old-pound quote is refused.
+    assert (table["SYP"]["rate"], table["SYP"]["status"]) == ("-", "unavailable")
     assert_nothing_wrong(stored(bundled_config.path)[1])
 
 
@@ -444,7 +448,7 @@ async def test_stored_quotes_keep_serving_and_go_stale_after_stale_after(
     clock = Clock(T0)
     all_failed, first, failures = await refresh(bundled_config, clock)
     assert not all_failed and failures == {}
-    assert {e["status"] for e in first["rates"]} == {"ok"}
+    assert {e["code"]: e["status"] for e in first["rates"] if e["status"] != "ok"} == {"SYP": "unavailable"}
     assert entries(first)["USD"]["fetched_at"] == "2026-03-01T09:00:00Z"
 
     all_down(server)
@@ -457,7 +461,8 @@ async def test_stored_quotes_keep_serving_and_go_stale_after_stale_after(
     all_failed, late, _ = await refresh(bundled_config, clock)
     assert all_failed
     old, new = entries(first), entries(late)
-    for code in CODES:
+    assert new["SYP"]["status"] == "unavailable" and new["SYP"]["rate"] is None
+    for code in SHOWN:
         assert (new[code]["rate"], new[code]["source"], new[code]["published"]) == (
             old[code]["rate"],
             old[code]["source"],
@@ -475,7 +480,7 @@ async def test_stored_quotes_keep_serving_and_go_stale_after_stale_after(
     clock.now = T0 + timedelta(hours=40)
     all_failed, back, failures = await refresh(bundled_config, clock)
     assert not all_failed and failures == {}
-    assert {e["status"] for e in back["rates"]} == {"ok"}
+    assert {e["code"] for e in back["rates"] if e["status"] == "ok"} == set(SHOWN)
     assert entries(back)["USD"]["fetched_at"] == "2026-03-03T01:00:00Z"  # T0 + 40h
 
 
