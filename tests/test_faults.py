@@ -433,7 +433,8 @@ def test_sighup_reloads_the_config(processes: Processes, upstream_proc: Upstream
     wait_for(lambda: service.sources()["er-api"]["last_success"] > loaded_at, 5, "a later second")
     service.send(signal.SIGHUP)
     wait_for(lambda: "feed" not in service.sources(), 5, "SIGHUP to drop feed")
-    assert "أسعار اليوم" in service.get("/widget").body.decode("utf-8")
+    # The re-render under the new config follows the sources report by a moment; the old one serves till then.
+    wait_for(lambda: "أسعار اليوم" in service.get("/widget").body.decode("utf-8"), 5, "the widget's new title")
     assert service.get_json("/api/v1/config")["loaded_at"] > loaded_at
     service.assert_running()
     assert_numbers(service, expected_ok())
