@@ -192,15 +192,15 @@ class Bench:
             log("  no publish directory (or no deploy/nginx-static.conf): the publish row is skipped")
             return ""
         # The variants just asked for are published at the next change: a config reload is one.
-        config = Path(service.config)
+        served = Path(service.config)
         before = service.get_json("/api/v1/config")["loaded_at"]
-        config.write_text(config.read_text(encoding="utf-8") + "# reloaded by the bench\n", encoding="utf-8")
+        served.write_text(served.read_text(encoding="utf-8") + "# reloaded by the bench\n", encoding="utf-8")
         wait_for(lambda: service.get_json("/api/v1/config")["loaded_at"] != before, 20, "the config reload")
         variant = public / "widget" / "symbols=USD,EUR&digits=latn.html"
         wait_for(variant.exists, 20, "the widget variant in the publish directory")
         url = f"http://127.0.0.1:{port}"
-        config = published_config(self.work / "nginx-publish", port, service.port, public)
-        self.adopt(Nginx(self.work / "nginx-publish", config, f"{url}/api/v1/rates"))
+        nginx_config = published_config(self.work / "nginx-publish", port, service.port, public)
+        self.adopt(Nginx(self.work / "nginx-publish", nginx_config, f"{url}/api/v1/rates"))
         return url
 
 

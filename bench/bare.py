@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -25,7 +26,9 @@ def app(manifest: Path) -> web.Application:
     return application
 
 
-def _constant(body: bytes | None, status: int, headers: dict[str, str]) -> web.Handler:
+def _constant(
+    body: bytes | None, status: int, headers: dict[str, str]
+) -> Callable[[web.Request], Awaitable[web.Response]]:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=body, status=status, headers=headers)
 

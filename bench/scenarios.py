@@ -168,7 +168,7 @@ def stall(
             _use_config(service, config, busy_text)
             for mode in ("same", "changing"):
                 start = cbi_fetches(service)
-                wait_for(lambda s=start: cbi_fetches(service) >= s + 2, 30, "the CBI source to run every second")
+                wait_for(_fetched_twice(service, start), 30, "the CBI source to run every second")
                 with _editions(upstream, editions if mode == "changing" else []):
                     start = cbi_fetches(service)
                     runs[mode].append(wrk.run(url, seconds=seconds))
@@ -254,7 +254,7 @@ def refresh_cost(origin: str, work: Path, counts: tuple[int, ...], log: Log) -> 
         directory = work / f"cost-{count}"
         directory.mkdir()
         bundled = bundled_config_text(origin, str(directory / "store"))
-        text = re.sub(r"(?m)^currencies:\n(?:  - .*\n|\s*#.*\n)+", currencies_block(count), bundled, count=1)
+        text = re.sub(r"(?m)^currencies:\n(?:  - .*\n|    .*\n|\s*#.*\n)+", currencies_block(count), bundled, count=1)
         config = directory / "config.yaml"
         config.write_text(text, encoding="utf-8")
         done = subprocess.run(
@@ -275,3 +275,7 @@ def refresh_cost(origin: str, work: Path, counts: tuple[int, ...], log: Log) -> 
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def _fetched_twice(service: ServiceProcess, start: int) -> Callable[[], bool]:
+    return lambda: cbi_fetches(service) >= start + 2

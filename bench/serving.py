@@ -97,30 +97,41 @@ def _landed(service_url: str, path: str, reply: Reply) -> bool:
     return not query or http_get(service_url + plain).body != reply.body
 
 
+# Written by aiohttp itself for any response: the bare app must not be handed them.
+_PER_RESPONSE = {"date", "content-length", "connection", "keep-alive", "transfer-encoding"}
+
+
+def _same_headers(reply: Reply) -> dict[str, str]:
+    """The service's response headers, so the bare app answers the same bytes on the wire."""
+    return {name: value for name, value in reply.headers.items() if name.lower() not in _PER_RESPONSE}
+
+
 def write_references(rows: list[Row], static_root: Path, bare_manifest: Path) -> None:
-    """Each row's bytes as a static file (gzip rows: the .gz sibling) and as a bare-app route."""
+    """Each row's bytes as a static file (gzip rows: the .gz sibling) and as a bare-app route.
+
+    The bare app sends the service's headers too (an answer is its headers and its body), so
+    the ratio to it is the cost of choosing the answer, not of the headers every answer carries.
+    """
     static_root.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, dict[str, object]] = {}
     for row in rows:
         content_type = row.reply.headers.get("Content-Type", "application/json")
         row.file += _EXTENSIONS.get(content_type.split(";")[0].strip(), ".bin")
-        headers = {"Content-Type": content_type}
         encoding = row.reply.headers.get("Content-Encoding")
         if row.reply.status == 304:
             # nginx answers the 304 from its own ETag; the bare app just returns one.
             plain = next((r for r in rows if r.path == row.path and r.reply.status == 200 and not r.headers), None)
             (static_root / row.file).write_bytes(plain.reply.body if plain else b"")
-            manifest["/" + row.file] = {"status": 304, "headers": {"ETag": row.reply.headers.get("ETag", "")}}
+            manifest["/" + row.file] = {"status": 304, "headers": _same_headers(row.reply)}
             continue
         raw = static_root / row.file
         if encoding == "gzip":
             (static_root / (row.file + ".gz")).write_bytes(row.reply.body)
             raw.write_bytes(b"")  # gzip_static needs the plain name to exist
-            headers["Content-Encoding"] = "gzip"
         else:
             raw.write_bytes(row.reply.body)
         body = static_root / (row.file + (".gz" if encoding == "gzip" else ""))
-        manifest["/" + row.file] = {"file": str(body), "status": 200, "headers": headers}
+        manifest["/" + row.file] = {"file": str(body), "status": 200, "headers": _same_headers(row.reply)}
     bare_manifest.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
 
 

@@ -6,9 +6,11 @@ every response, errors included, gets them the same way.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import date, timedelta
+from typing import cast
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -40,6 +42,9 @@ _CODE = re.compile(r"^[A-Za-z]{3}$")
 _DAYS = re.compile(r"^[0-9]{1,3}$")  # ASCII digits only: str.isdigit() also takes '²' and '٣'
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# Most handlers only pick prepared bytes: plain functions, so a request costs one coroutine.
+Answer = Callable[[web.Request], web.StreamResponse | Awaitable[web.StreamResponse]]
+UNMATCHED = "unmatched"  # the request counter's route label for paths no route takes
 
 
 class ApiError(Exception):
@@ -53,8 +58,9 @@ class ApiError(Exception):
 
 
 def create_app(config: Config) -> web.Application:
+    # No middleware: aiohttp wraps every request in two more coroutines when there is one.
+    # Each handler is wrapped once, here, and one catch-all answers what no route takes.
     app = web.Application(
-        middlewares=[_headers_and_errors],
         client_max_size=64 * 1024,
         handler_args={"max_line_size": 8190, "max_field_size": 8190, "logger": ParserErrorLog()},
     )
@@ -62,7 +68,7 @@ def create_app(config: Config) -> web.Application:
     app[PUBLISHER] = publisher
     app[COMPAT] = Compat(publisher)
     app.cleanup_ctx.append(_running)
-    routes = [
+    routes: list[tuple[str, Answer]] = [
         ("/api/v1/rates", _rates),
         ("/api/v1/rates/{code}", _rate),
         ("/api/v1/history/{code}", _history),
@@ -79,9 +85,10 @@ def create_app(config: Config) -> web.Application:
         *COMPAT_ROUTES,  # Frankfurter, Open Exchange Rates, currency-api, ExchangeRate-API
     ]
     for path, handler in routes:
-        app.router.add_get(path, handler)
+        app.router.add_get(path, _answering(publisher, path, handler))
         # Per route, not a catch-all: a catch-all OPTIONS turns every unknown path into a 405.
-        app.router.add_route("OPTIONS", path, _preflight)
+        app.router.add_route("OPTIONS", path, _answering(publisher, path, _preflight))
+    app.router.add_route("*", "/{unmatched:.*}", _answering(publisher, UNMATCHED, _no_route))
     return app
 
 
@@ -106,7 +113,7 @@ def _published(request: web.Request) -> Snapshot:
     return published
 
 
-async def _rates(request: web.Request) -> web.StreamResponse:
+def _rates(request: web.Request) -> web.StreamResponse:
     published = _published(request)
     query = _raw_query(request)
     if not query:  # the pollers' request: no parsing at all
@@ -131,7 +138,7 @@ def _rates_variant(request: web.Request) -> Render:
     return lambda published: published.rates_on(day, symbols)
 
 
-async def _rate(request: web.Request) -> web.StreamResponse:
+def _rate(request: web.Request) -> web.StreamResponse:
     raw = request.match_info["code"]
     body = _published(request).entries.get(_code(raw) or "")
     if body is None:
@@ -143,7 +150,7 @@ def _unknown_currency(code: str) -> ApiError:
     return ApiError(404, "unknown_currency", f"Currency {code[:8]!r} is not one of the configured currencies.")
 
 
-async def _history(request: web.Request) -> web.StreamResponse:
+def _history(request: web.Request) -> web.StreamResponse:
     published = _published(request)
     raw = request.match_info["code"]
     csv = raw.lower().endswith(".csv")
@@ -183,7 +190,7 @@ def _date(raw: str, name: str) -> date:
     raise ApiError(400, "bad_date", f"{name} must be a date written YYYY-MM-DD, not {raw[:16]!r}.")
 
 
-async def _gold(request: web.Request) -> web.StreamResponse:
+def _gold(request: web.Request) -> web.StreamResponse:
     if request.app[PUBLISHER].config.widget.gold is None:
         raise ApiError(404, "not_configured", "Gold prices are not configured: add widget.gold to the config.")
     body = _published(request).gold_body
@@ -192,20 +199,20 @@ async def _gold(request: web.Request) -> web.StreamResponse:
     return _prepared(request, body)
 
 
-async def _sources(request: web.Request) -> web.StreamResponse:
+def _sources(request: web.Request) -> web.StreamResponse:
     return status_json(request.app[PUBLISHER].sources_report())
 
 
-async def _config(request: web.Request) -> web.StreamResponse:
+def _config(request: web.Request) -> web.StreamResponse:
     status = request.app[SERVICE].watcher.status
     return status_json({"path": str(status.path), "loaded_at": iso_time(status.loaded_at), "errors": status.errors})
 
 
-async def _openapi(request: web.Request) -> web.StreamResponse:
+def _openapi(request: web.Request) -> web.StreamResponse:
     return _prepared(request, request.app[PUBLISHER].openapi)
 
 
-async def _widget(request: web.Request) -> web.StreamResponse:
+def _widget(request: web.Request) -> web.StreamResponse:
     publisher = request.app[PUBLISHER]
     body = _published(request).by_query("/widget", _raw_query(request), lambda: _widget_variant(request))
     return publisher.responder.respond(request, body, publisher.widget_headers)
@@ -218,11 +225,11 @@ def _widget_variant(request: web.Request) -> Render:
     return lambda published: published.widget(options, discovery)
 
 
-async def _widget_js(request: web.Request) -> web.StreamResponse:
+def _widget_js(request: web.Request) -> web.StreamResponse:
     return _prepared(request, request.app[PUBLISHER].embed_js)
 
 
-async def _oembed(request: web.Request) -> web.StreamResponse:
+def _oembed(request: web.Request) -> web.StreamResponse:
     publisher = request.app[PUBLISHER]
     asked_format = request.query.get("format", "json")
     if asked_format == "xml":
@@ -267,11 +274,11 @@ async def _oembed(request: web.Request) -> web.StreamResponse:
     return _prepared(request, published.variant(("oembed", origin, query, width), make))
 
 
-async def _healthz(request: web.Request) -> web.StreamResponse:
+def _healthz(request: web.Request) -> web.StreamResponse:
     return status_json({"status": "ok"})
 
 
-async def _readyz(request: web.Request) -> web.StreamResponse:
+def _readyz(request: web.Request) -> web.StreamResponse:
     """Ready once a document exists, even one whose every rate is unavailable, while the store takes writes."""
     published = _published(request)
     problem = request.app[PUBLISHER].store_problem
@@ -280,7 +287,7 @@ async def _readyz(request: web.Request) -> web.StreamResponse:
     return status_json({"status": "ready", "updated_at": published.document["updated_at"]})
 
 
-async def _metrics(request: web.Request) -> web.StreamResponse:
+def _metrics(request: web.Request) -> web.StreamResponse:
     metrics = request.app[PUBLISHER].metrics
     response = web.Response(body=metrics.render())
     response.headers["Content-Type"] = metrics.content_type
@@ -288,7 +295,7 @@ async def _metrics(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _preflight(request: web.Request) -> web.StreamResponse:
+def _preflight(request: web.Request) -> web.StreamResponse:
     response = web.Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
     asked = request.headers.get("Access-Control-Request-Headers")
@@ -355,31 +362,66 @@ def _widget_options(query: Mapping[str, str], config: Config) -> WidgetOptions:
 _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
 
-@web.middleware
-async def _headers_and_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    publisher = request.app[PUBLISHER]
-    try:
-        response = await handler(request)
-    except ApiError as exc:
-        response = error_response(exc.status_code, exc.error_code, exc.message)
-    except web.HTTPException as exc:
+def _answering(publisher: Publisher, route: str, handler: Answer) -> Handler:
+    """``handler`` with the JSON error shape, the headers every answer carries, and the request count."""
+    if inspect.iscoroutinefunction(handler):
+
+        async def answer_async(request: web.Request) -> web.StreamResponse:
+            try:
+                response = await handler(request)
+            except Exception as exc:
+                response = _failure(request, exc)
+            return _finish(request, response, publisher, route)
+
+        return answer_async
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        try:
+            response = handler(request)
+        except Exception as exc:
+            response = _failure(request, exc)
+        return _finish(request, cast(web.StreamResponse, response), publisher, route)
+
+    return answer
+
+
+def _failure(request: web.Request, exc: Exception) -> web.Response:
+    """The JSON error for ``exc``; a redirect (an HTTPException under 400) passes through."""
+    if isinstance(exc, ApiError):
+        return error_response(exc.status_code, exc.error_code, exc.message)
+    if isinstance(exc, web.HTTPException):
         if exc.status_code < 400:
-            raise
-        code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-        response = error_response(exc.status_code, code, exc.reason or "Request refused.")
-        if "Allow" in exc.headers:  # a 405 says what the path does take
-            response.headers["Allow"] = exc.headers["Allow"]
-    except Exception:
-        request.app.logger.exception("unhandled error on %s", request.path)
-        response = error_response(
-            500, "internal", "The service failed to answer this request; the rates are unchanged."
-        )
+            raise exc
+        return _http_error(exc)
+    request.app.logger.error("unhandled error on %s", request.path, exc_info=exc)
+    return error_response(500, "internal", "The service failed to answer this request; the rates are unchanged.")
+
+
+def _finish(request: web.Request, response: web.StreamResponse, publisher: Publisher, route: str) -> web.StreamResponse:
     if type(response) is not Prepared:  # a prepared body's headers were built with it
         response.headers["Server"] = SERVER
         add_cors(request, response, publisher.config.server.cors_origins)
         if response.headers.get("Content-Type", "").startswith(("text/html", "application/json")):
             response.headers.setdefault("X-Content-Type-Options", "nosniff")
         compress_dynamic(request, response)
-    route = request.match_info.route.resource.canonical if request.match_info.route.resource else "unmatched"
     publisher.metrics.requests.count(route, response.status)
     return response
+
+
+def _http_error(exc: web.HTTPException) -> web.Response:
+    code = _HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+    response = error_response(exc.status_code, code, exc.reason or "Request refused.")
+    if "Allow" in exc.headers:  # a 405 says what the path does take
+        response.headers["Allow"] = exc.headers["Allow"]
+    return response
+
+
+async def _no_route(request: web.Request) -> web.StreamResponse:
+    """405 with ``Allow`` when a route has this path (another method), else 404: as aiohttp's router says."""
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not request.match_info.route.resource:
+            allowed |= (await resource.resolve(request))[1]
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+    raise web.HTTPNotFound()

@@ -74,7 +74,7 @@ def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 def wait_for(check: Callable[[], T], timeout: float, what: str, interval: float = POLL_SECONDS) -> T:
     """Poll ``check`` until it returns something truthy; bounded by ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    last: Any = None
+    last: T | Exception | None = None
     while True:
         try:
             last = check()
@@ -417,7 +417,10 @@ def upstream_proc(upstream_process: UpstreamProcess) -> Iterator[UpstreamProcess
 
 def er_api_payload() -> dict[str, Any]:
     """The real ExchangeRate-API fixture, numbers as Decimal."""
-    return json.loads((FIXTURES / "open_er_api_latest_USD.json").read_bytes(), parse_float=Decimal, parse_int=Decimal)
+    payload: dict[str, Any] = json.loads(
+        (FIXTURES / "open_er_api_latest_USD.json").read_bytes(), parse_float=Decimal, parse_int=Decimal
+    )
+    return payload
 
 
 def er_api_rate(code: str) -> Decimal:
