@@ -12,7 +12,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from rates.document import encode
-from rates.snapshot import Body
+from rates.snapshot import Body, BoundedCache
 from widget.render import WidgetRenderer
 
 # Names the product, not the Python and aiohttp versions a scanner would look up.
@@ -39,14 +39,16 @@ class Responder:
     prebuilt multidict. Built per config (max_age and cors_origins are in the headers).
     """
 
-    BODIES = 4096  # prepared header sets kept; past this they are rebuilt on demand
+    # Header sets kept, least recently used out: the bodies every snapshot serves plus its
+    # cached variants. Each entry holds its body, so more would hold bodies the snapshot dropped.
+    BODIES = 512
 
     def __init__(self, max_age: timedelta, cors_origins: list[str]) -> None:
         seconds = int(max_age.total_seconds())
         self.cache_control = f"public, max-age={seconds}, stale-while-revalidate={seconds}, stale-if-error=86400"
         self.cors_origins = cors_origins
         self.any_origin = "*" in cors_origins
-        self._built: dict[int, tuple[Body, _Headers]] = {}
+        self._built: BoundedCache[int, tuple[Body, _Headers]] = BoundedCache(self.BODIES)
 
     def respond(self, request: web.Request, body: Body, extra: Mapping[str, str] | None = None) -> web.Response:
         """200 with the body (gzip when asked) or 304 when the client already holds it; ``extra`` joins the headers."""
@@ -66,17 +68,13 @@ class Responder:
 
     def _headers(self, body: Body, extra: Mapping[str, str] | None) -> _Headers:
         # Keyed by identity and holding the body itself, so an id is never reused while cached.
-        found = self._built.get(id(body))
-        if found is not None and found[0] is body:
-            return found[1]
-        if len(self._built) >= self.BODIES:
-            self._built.clear()
-        headers = _Headers(
+        return self._built.get(id(body), lambda: (body, self._prepare(body, extra)))[1]
+
+    def _prepare(self, body: Body, extra: Mapping[str, str] | None) -> _Headers:
+        return _Headers(
             full=(self._build(body, False, extra, True), self._build(body, True, extra, True)),
             not_modified=(self._build(body, False, extra, False), self._build(body, True, extra, False)),
         )
-        self._built[id(body)] = (body, headers)
-        return headers
 
     def _build(self, body: Body, gzipped: bool, extra: Mapping[str, str] | None, full: bool) -> CIMultiDict[str]:
         headers: CIMultiDict[str] = CIMultiDict()

@@ -88,7 +88,7 @@ def create_app(config: Config) -> web.Application:
         app.router.add_get(path, _answering(publisher, path, handler))
         # Per route, not a catch-all: a catch-all OPTIONS turns every unknown path into a 405.
         app.router.add_route("OPTIONS", path, _answering(publisher, path, _preflight))
-    app.router.add_route("*", "/{unmatched:.*}", _answering(publisher, UNMATCHED, _no_route))
+    app.router.add_route("*", "/{unmatched:.*}", _answering(publisher, UNMATCHED, _no_route), name=UNMATCHED)
     return app
 
 
@@ -152,19 +152,25 @@ def _unknown_currency(code: str) -> ApiError:
 
 def _history(request: web.Request) -> web.StreamResponse:
     published = _published(request)
+    today = baghdad_day(request.app[PUBLISHER].clock())
+    # Parsed once per path, query and day (the default span ends today), then picked by its raw text.
+    route = f"{request.raw_path.partition('?')[0]} {today.isoformat()}"
+    return _prepared(request, published.by_query(route, _raw_query(request), lambda: _history_span(request, today)))
+
+
+def _history_span(request: web.Request, today: date) -> Render:
     raw = request.match_info["code"]
     csv = raw.lower().endswith(".csv")
     code = _code(raw[:-4] if csv else raw) or ""
+    published = _published(request)
     if code not in published.entries and code not in published.record.codes:
         raise _unknown_currency(raw)
-    first, last = _span(request)
-    return _prepared(request, published.history_body(code, first, last, csv=csv))
+    first, last = _span(request.query, today)
+    return lambda published: published.history_body(code, first, last, csv=csv)
 
 
-def _span(request: web.Request) -> tuple[date | None, date]:
+def _span(query: Mapping[str, str], today: date) -> tuple[date | None, date]:
     """``from``/``to`` (any span), else the last ``days`` days up to ``to`` (default today)."""
-    query = request.query
-    today = baghdad_day(request.app[PUBLISHER].clock())
     last = _date(query["to"], "to") if "to" in query else today
     if "from" in query:
         if "days" in query:

@@ -21,7 +21,7 @@ from openapi_spec_validator import validate
 
 from rates.config import Config
 from rates.openapi import openapi_document
-from rates.web import SERVICE, create_app
+from rates.web import SERVICE, UNMATCHED, create_app
 from tests.upstream import Upstream, bundled_config_text
 
 Client = TestClient[web.Request, web.Application]
@@ -41,7 +41,7 @@ def app_routes(app: web.Application) -> set[tuple[str, str]]:
     for route in app.router.routes():
         resource = route.resource
         assert resource is not None
-        if route.method != "HEAD":
+        if route.method != "HEAD" and resource.name != UNMATCHED:  # the 404/405 answer
             found.add((template(resource.canonical), route.method.lower()))
     return found
 
@@ -75,7 +75,7 @@ async def test_every_documented_operation_is_served(bundled_config: Config) -> N
             if method not in OPERATIONS:
                 continue
             match = await app.router.resolve(make_mocked_request(method.upper(), url, app=app))
-            if match.http_exception is not None:
+            if match.http_exception is not None or match.route.name == UNMATCHED:
                 unserved.append(f"{method.upper()} {path} ({url}: {match.http_exception.status})")
     assert not unserved, f"rates/openapi.py describes operations the app does not serve: {unserved}"
 

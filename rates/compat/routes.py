@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from functools import wraps
+from typing import Any
 
 from aiohttp import web
 
@@ -33,6 +34,7 @@ class Compat:
     def __init__(self, publisher: Publisher) -> None:
         self.publisher = publisher
         self._views: tuple[Snapshot, CompatViews] | None = None
+        self._next_update: tuple[list[dict[str, Any]], datetime | None] | None = None
 
     def views(self, not_ready: Refusal) -> CompatViews:
         published = self.publisher.snapshot
@@ -48,9 +50,12 @@ class Compat:
 
     def next_update(self) -> datetime | None:
         """The earliest next run of any source: when the rates may next change."""
-        runs = [s.get("next_run") for s in self.publisher.source_report]
-        moments = [datetime.fromisoformat(r.replace("Z", "+00:00")).astimezone(UTC) for r in runs if r]
-        return min(moments, default=None)
+        report = self.publisher.source_report  # a new list each time the report is rebuilt
+        if self._next_update is None or self._next_update[0] is not report:
+            runs = [s.get("next_run") for s in report]
+            moments = [datetime.fromisoformat(r.replace("Z", "+00:00")).astimezone(UTC) for r in runs if r]
+            self._next_update = (report, min(moments, default=None))
+        return self._next_update[1]
 
 
 COMPAT = web.AppKey("compat", Compat)
@@ -63,21 +68,41 @@ def _refused(refusal: Refusal) -> web.Response:
     return response
 
 
-def _answering(not_ready: Refusal) -> Callable[[Callable[[web.Request, Compat], Awaitable[Body]]], Handler]:
-    """A handler that answers a prepared body, or the imitated API's own error shape."""
+Make = Callable[[web.Request, "Compat"], Body]
+AsyncMake = Callable[[web.Request, "Compat"], Awaitable[Body]]
+Answer = Callable[[web.Request], web.StreamResponse]
 
-    def wrap(make: Callable[[web.Request, Compat], Awaitable[Body]]) -> Handler:
-        @wraps(make)
-        async def handler(request: web.Request) -> web.StreamResponse:
-            compat = request.app[COMPAT]
-            try:
-                return compat.prepared(request, await make(request, compat))
-            except Refusal as refusal:
-                return _refused(refusal)
 
-        return handler
+def _answering(make: Make) -> Answer:
+    """A handler that answers a prepared body, or the imitated API's own error shape.
 
-    return wrap
+    A plain function: most answers only pick a prepared body, and a request then costs one
+    coroutine (the app's wrapper) instead of three.
+    """
+
+    @wraps(make)
+    def handler(request: web.Request) -> web.StreamResponse:
+        compat = request.app[COMPAT]
+        try:
+            return compat.prepared(request, make(request, compat))
+        except Refusal as refusal:
+            return _refused(refusal)
+
+    return handler
+
+
+def _answering_async(make: AsyncMake) -> Handler:
+    """As :func:`_answering`, for an answer that may be rendered off the event loop."""
+
+    @wraps(make)
+    async def handler(request: web.Request) -> web.StreamResponse:
+        compat = request.app[COMPAT]
+        try:
+            return compat.prepared(request, await make(request, compat))
+        except Refusal as refusal:
+            return _refused(refusal)
+
+    return handler
 
 
 def _today() -> date:
@@ -89,14 +114,14 @@ def _today() -> date:
 _FR_NOT_READY = Refusal(503, {"message": "not ready"})
 
 
-@_answering(_FR_NOT_READY)
-async def frankfurter_latest(request: web.Request, compat: Compat) -> Body:
+@_answering
+def frankfurter_latest(request: web.Request, compat: Compat) -> Body:
     query = frankfurter.parse_query(request.query)
     return compat.views(_FR_NOT_READY).frankfurter_latest(query)
 
 
-@_answering(_FR_NOT_READY)
-async def frankfurter_day(request: web.Request, compat: Compat) -> Body:
+@_answering
+def frankfurter_day(request: web.Request, compat: Compat) -> Body:
     day = frankfurter.parse_day(request.match_info["day"])
     query = frankfurter.parse_query(request.query)
     if day > _today():  # as Frankfurter: no answer about the future
@@ -104,7 +129,7 @@ async def frankfurter_day(request: web.Request, compat: Compat) -> Body:
     return compat.views(_FR_NOT_READY).frankfurter_day(day, query)
 
 
-@_answering(_FR_NOT_READY)
+@_answering_async
 async def frankfurter_range(request: web.Request, compat: Compat) -> Body:
     first = frankfurter.parse_day(request.match_info["first"])
     raw_last = request.match_info["last"]
@@ -120,12 +145,12 @@ async def frankfurter_range(request: web.Request, compat: Compat) -> Body:
     return body
 
 
-@_answering(_FR_NOT_READY)
-async def frankfurter_currencies(request: web.Request, compat: Compat) -> Body:
+@_answering
+def frankfurter_currencies(request: web.Request, compat: Compat) -> Body:
     return compat.views(_FR_NOT_READY).frankfurter_currencies()
 
 
-def _frankfurter(prefix: str) -> list[tuple[str, Handler]]:
+def _frankfurter(prefix: str) -> list[tuple[str, Answer | Handler]]:
     return [
         (f"{prefix}/latest", frankfurter_latest),
         (f"{prefix}/currencies", frankfurter_currencies),
@@ -139,21 +164,21 @@ def _frankfurter(prefix: str) -> list[tuple[str, Handler]]:
 _OXR_NOT_READY = oxr.error(503, "not_ready", "No rates yet: the service has not completed a first fetch.")
 
 
-@_answering(_OXR_NOT_READY)
-async def oxr_latest(request: web.Request, compat: Compat) -> Body:
+@_answering
+def oxr_latest(request: web.Request, compat: Compat) -> Body:
     base, symbols = oxr.parse_query(request.query)
     return compat.views(_OXR_NOT_READY).oxr_latest(base, symbols)
 
 
-@_answering(_OXR_NOT_READY)
-async def oxr_historical(request: web.Request, compat: Compat) -> Body:
+@_answering
+def oxr_historical(request: web.Request, compat: Compat) -> Body:
     day = oxr.parse_day(request.match_info["day"], _today())
     base, symbols = oxr.parse_query(request.query)
     return compat.views(_OXR_NOT_READY).oxr_day(day, base, symbols)
 
 
-@_answering(_OXR_NOT_READY)
-async def oxr_currencies(request: web.Request, compat: Compat) -> Body:
+@_answering
+def oxr_currencies(request: web.Request, compat: Compat) -> Body:
     return compat.views(_OXR_NOT_READY).oxr_currencies()
 
 
@@ -163,26 +188,26 @@ _NATIVE_NOT_READY = native(503, "not_ready", "No rates yet: the service has not 
 _ER_NOT_READY = Refusal(503, {"result": "error", "error-type": "not-ready"})
 
 
-@_answering(_NATIVE_NOT_READY)
-async def currency_api_code(request: web.Request, compat: Compat) -> Body:
+@_answering
+def currency_api_code(request: web.Request, compat: Compat) -> Body:
     code = request.match_info["code"].upper()
     return compat.views(_NATIVE_NOT_READY).currency_api(code)
 
 
-@_answering(_NATIVE_NOT_READY)
-async def currency_api_currencies(request: web.Request, compat: Compat) -> Body:
+@_answering
+def currency_api_currencies(request: web.Request, compat: Compat) -> Body:
     return compat.views(_NATIVE_NOT_READY).currency_api_currencies()
 
 
-@_answering(_ER_NOT_READY)
-async def exchangerate_latest(request: web.Request, compat: Compat) -> Body:
+@_answering
+def exchangerate_latest(request: web.Request, compat: Compat) -> Body:
     base = request.match_info["base"].upper()
     if len(base) != 3:
         raise exchangerate_api.unsupported_code()
     return compat.views(_ER_NOT_READY).exchangerate_api(base, compat.next_update())
 
 
-ROUTES: list[tuple[str, Handler]] = [
+ROUTES: list[tuple[str, Answer | Handler]] = [
     *_frankfurter(""),
     *_frankfurter("/v1"),
     *_frankfurter("/api"),
