@@ -9,6 +9,7 @@ tables and writes bench/RESULTS.md. Every process it starts is stopped at the en
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     work = Path(tempfile.mkdtemp(prefix="rates-bench-"))
     bench = Bench(work, args.seconds, args.rounds)
+    # A SIGTERM (e.g. from `timeout`) unwinds like Ctrl-C, so every process started is stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         results = bench.run(sections)
     finally:
@@ -105,6 +108,10 @@ class Bench:
             results.c1000["service"] = scenarios.many_connections(service.url + "/api/v1/rates", seconds=10)
             if self.bare_url:
                 results.c1000["bare aiohttp"] = scenarios.many_connections(self.bare_url + "/r00.json", seconds=10)
+            if self.proxy_url:  # the scale path: nginx's proxy cache in front of the service
+                results.c1000["behind deploy/nginx.conf"] = scenarios.many_connections(
+                    self.proxy_url + "/api/v1/rates", seconds=10
+                )
             for name, run in results.c1000.items():
                 log(f"  {name}: {run.rps:.0f} req/s p99 {run.p99:.1f} ms errors {run.errors} {run.detail}")
         if "memory" in sections:
@@ -151,6 +158,7 @@ class Bench:
         return service
 
     bare_url = ""
+    proxy_url = ""
 
     def throughput(self, service: ServiceProcess, results: Results) -> None:
         rows = discover(service.url)
@@ -167,7 +175,7 @@ class Bench:
         self.adopt(bare)
         wait_for(lambda: http_get(f"{self.bare_url}/{rows[0].file}", timeout=1).status == 200, 20, "the bare app")
         static_url = f"http://127.0.0.1:{static_port}"
-        proxy_url = f"http://127.0.0.1:{proxy_port}"
+        proxy_url = self.proxy_url = f"http://127.0.0.1:{proxy_port}"
         config = proxy_config(self.work / "nginx", proxy_port, service.port, static_port, static_root)
         self.adopt(Nginx(self.work / "nginx", config, f"{static_url}/{rows[0].file}"))
         etags = {row.file: static_etag(static_url, row) for row in rows}

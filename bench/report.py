@@ -160,6 +160,17 @@ def verdicts(results: Results) -> list[Verdict]:
                 LIMITS["c1000"],
             )
         )
+    proxied = results.c1000.get("behind deploy/nginx.conf")
+    if proxied is not None:
+        found.append(
+            Verdict(
+                "1,000 connections on `/api/v1/rates` behind deploy/nginx.conf",
+                f"p99 {proxied.p99:.1f} ms, {proxied.errors} errors",
+                f"no errors, p99 ≤ {TARGET_C1000_P99_MS:g} ms",
+                proxied.errors == 0 and proxied.p99 <= TARGET_C1000_P99_MS,
+                LIMITS["c1000"],
+            )
+        )
     if results.memory is not None:
         found.append(
             Verdict(
