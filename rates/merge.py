@@ -43,6 +43,7 @@ from rates.validate import relative_gap
 NO_SOURCE = "no_source"
 NOT_REACHED = "not_reached"
 NOT_COMPUTABLE = "not_computable"
+OUT_OF_RANGE = "out_of_range"  # quoted, but only outside the currency's configured range
 
 # Wide exponents, and every condition that would make a number wrong is an error, not a rounding.
 ARITHMETIC = Context(
@@ -145,7 +146,7 @@ def merge(state: MergeInput) -> MergeResult:
         values[code] = Chosen(decision.shown, last_resort and resolution.candidates[0].last_resort)
         decisions[code] = decision
         if decision.shown is None:
-            reasons[code] = NOT_COMPUTABLE if resolution.uncomputable else _why_unavailable(code, state)
+            reasons[code] = _why_none(code, resolution, state)
     baselines = dict(state.baselines)
     holds = {code: hold for code, hold in state.holds.items() if code in shown}
     for code in shown:
@@ -255,6 +256,14 @@ def candidates(code: str, state: MergeInput, values: Mapping[str, Chosen], dropp
         found.append(Candidate(resolved, index + (len(preference) if last_resort else 0), last_resort))
     found.sort(key=lambda c: c.rank)
     return Resolution(tuple(found), tuple(refused), uncomputable and not found)
+
+
+def _why_none(code: str, resolution: Resolution, state: MergeInput) -> str:
+    if resolution.uncomputable:
+        return NOT_COMPUTABLE
+    if resolution.refused:  # a reader is told the number exists but is not believed, not that none exists
+        return OUT_OF_RANGE
+    return _why_unavailable(code, state)
 
 
 def _unsettled(before: Sequence[str], state: MergeInput) -> bool:

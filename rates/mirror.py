@@ -11,6 +11,7 @@ Layout (``deploy/nginx-static.conf`` maps URLs onto it with ``try_files``):
   api/v1/rates.json            /api/v1/rates
   api/v1/rates/USD.json        /api/v1/rates/USD (every configured code)
   api/v1/rates/<query>.json    /api/v1/rates?<query> for each query asked for
+  api/v1/gold.json             /api/v1/gold (when widget.gold is set)
   widget.html, widget/<query>.html, widget.js
   .nginx/http.conf, .nginx/json.conf, .nginx/widget.conf   the headers the service sends, for nginx
 Only queries made of ``A-Z a-z 0-9 = , & _ -`` become files (the same pattern as nginx's map).
@@ -195,6 +196,8 @@ def site_files(
     }
     for code, body in published.entries.items():
         bodies[f"api/v1/rates/{code}.json"] = body
+    if published.gold_body is not None:
+        bodies["api/v1/gold.json"] = published.gold_body
     for (route, query), render in variants.items():
         folder, suffix = _VARIANT_DIRS[route]
         bodies[f"{folder}/{query}{suffix}"] = render(published)

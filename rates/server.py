@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
 from pathlib import Path
 
 from aiohttp import web
@@ -19,6 +20,9 @@ SHUTDOWN_SECONDS = 5
 
 
 BACKLOG = 1024  # a burst of a thousand new connections must not overflow the accept queue
+# A worker thread busy in Python (a workbook parse, a snapshot render) holds the GIL for a
+# whole switch interval while readers wait: 5 ms by default, 1 ms here (bench/: the refresh stall).
+SWITCH_INTERVAL_S = 0.001
 
 
 def serve(
@@ -36,6 +40,7 @@ def serve(
     ssl_context = None if tls is None else server_context(*tls)  # before anything starts: exit 2 on a bad file
     # A SIGHUP before the loop's handler is installed (a reload right after start) must not kill us.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     host = host or config.server.host
     port = config.server.port if port is None else port
     sockets = listening_sockets(host, port)  # a busy port ends here, before any refresh starts

@@ -99,7 +99,6 @@ class Snapshot:
     _widgets: BoundedCache[tuple[WidgetOptions, str | None], Body] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
     )
-    _variants: BoundedCache[tuple[Any, ...], Body] = field(default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT))
     _histories: BoundedCache[tuple[str, date | None, date, bool], Body] = field(
         default_factory=lambda: BoundedCache(VARIANTS_PER_SNAPSHOT)
     )
@@ -171,10 +170,6 @@ class Snapshot:
         gold = self.gold if options.symbols is None or "XAU" in options.symbols else None
         html = self.renderer.render(self.document, options, trends, discovery=discovery, gold=gold)
         return Body.of(html.encode("utf-8"), HTML)
-
-    def variant(self, key: tuple[Any, ...], make: Callable[[], Body]) -> Body:
-        """Any other body derived from this version of the data, e.g. an oEmbed answer."""
-        return self._variants.get(key, make)
 
     def _trends(self) -> dict[str, list[tuple[str, Decimal]]]:
         """The last publication dates of each code, for the widget's trend line."""

@@ -236,6 +236,14 @@ def _widget_js(request: web.Request) -> web.StreamResponse:
 
 
 def _oembed(request: web.Request) -> web.StreamResponse:
+    published = _published(request)
+    origin = public_origin(request.scheme, request.host, request.headers)
+    # Checked once per origin and query: the answer names the origin it was asked at.
+    route = f"/oembed {origin}"
+    return _prepared(request, published.by_query(route, _raw_query(request), lambda: _oembed_variant(request, origin)))
+
+
+def _oembed_variant(request: web.Request, origin: str) -> Render:
     publisher = request.app[PUBLISHER]
     asked_format = request.query.get("format", "json")
     if asked_format == "xml":
@@ -245,7 +253,6 @@ def _oembed(request: web.Request) -> web.StreamResponse:
     url = request.query.get("url", "")
     if not url:
         raise ApiError(400, "bad_url", "url is required: the address of this service's /widget page.")
-    origin = public_origin(request.scheme, request.host, request.headers)
     query = widget_query(url, origin)
     if query is None or len(query) > MAX_QUERY:
         raise ApiError(404, "not_found", f"{url[:100]!r} is not this service's widget ({origin}/widget).")
@@ -256,9 +263,8 @@ def _oembed(request: web.Request) -> web.StreamResponse:
         options = _widget_options(MultiDict(parse_qsl(query, keep_blank_values=True)), publisher.config)
     except ApiError as exc:
         raise ApiError(404, "not_found", f"{url[:100]!r} is not a page of this widget: {exc.message}") from None
-    published = _published(request)
 
-    def make() -> Body:
+    def make(published: Snapshot) -> Body:
         wanted = set(options.symbols or published.codes)
         entries = [e for e in published.document["rates"] if e["code"] in wanted]
         noted = frozenset(c.code for c in publisher.config.currencies if c.note)
@@ -277,7 +283,7 @@ def _oembed(request: web.Request) -> web.StreamResponse:
         )
         return Body.of(encode(body), JSON)
 
-    return _prepared(request, published.variant(("oembed", origin, query, width), make))
+    return make
 
 
 def _healthz(request: web.Request) -> web.StreamResponse:

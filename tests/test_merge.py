@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from rates.config import Config, parse_config
 from rates.document import build_document, decode, encode
-from rates.merge import NO_SOURCE, NOT_COMPUTABLE, NOT_REACHED, MergeInput, MergeResult, merge
+from rates.merge import NO_SOURCE, NOT_COMPUTABLE, NOT_REACHED, OUT_OF_RANGE, MergeInput, MergeResult, merge
 from rates.models import Hold, KeptQuote, KeptQuotes, Quote, Rate, Resolved
 from rates.present import significant
 from rates.sources import REGISTRY
@@ -525,7 +525,8 @@ def test_a_value_outside_the_currency_range_is_refused_and_the_next_source_serve
 def test_no_value_inside_the_range_is_unavailable() -> None:
     config = make_config("[{code: KWD, range: [1, 2]}]")
     result = run([cbi(), er_api()], config)
-    assert (row(result, "KWD").status, row(result, "KWD").rate) == ("unavailable", None)
+    kwd = row(result, "KWD")
+    assert (kwd.status, kwd.rate, kwd.reason) == ("unavailable", None, OUT_OF_RANGE)
     assert "er-api" in result.refused
 
 

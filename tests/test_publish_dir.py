@@ -90,6 +90,7 @@ async def test_every_prepared_body_is_a_file_with_its_gzip_sibling(
         ("/api/v1/rates/USD", "api/v1/rates/USD.json"),
         ("/widget", "widget.html"),
         ("/widget.js", "widget.js"),
+        ("/api/v1/gold", "api/v1/gold.json"),  # the bundled config sets widget.gold
     ):
         served = await body(client, path)
         assert (public / name).read_bytes() == served, name

@@ -35,6 +35,7 @@ from rates.snapshot import VARIANTS_PER_SNAPSHOT
 from rates.store import Store
 from rates.web import PUBLISHER, SERVICE, create_app
 from tests.upstream import CBI_WORKBOOK, FIXTURES, Upstream, bundled_config_text
+from widget.texts import MESSAGES, OUT_OF_RANGE
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[..., Awaitable[Client]]
@@ -162,6 +163,7 @@ async def test_rates_document_shape_and_numbers(client: Client, bundled_config: 
         assert set(entry) >= ENTRY_KEYS, entry["code"]
         if entry["code"] == "SYP":  # the fixtures quote the old pound, outside the config's range
             assert (entry["status"], entry["rate"], entry["buy"], entry["sell"]) == ("unavailable", None, None, None)
+            assert entry["reason"] == MESSAGES[OUT_OF_RANGE]["ar"]  # not "no source quotes it": one did
             continue
         assert entry["status"] in ("ok", "stale", "held", "unavailable")
         assert isinstance(entry["rate"], int | Decimal) and entry["rate"] > 0, entry

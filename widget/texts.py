@@ -24,6 +24,7 @@ DEFAULT_DIGITS: Mapping[Lang, Digits] = {"ckb": "arab", "en": "latn"}
 NO_SOURCE = "no_source"
 NOT_REACHED = "not_reached"
 NOT_COMPUTABLE = "not_computable"
+OUT_OF_RANGE = "out_of_range"
 UNAVAILABLE = "unavailable"
 
 MESSAGES: Mapping[str, Mapping[Lang, str]] = {
@@ -84,6 +85,11 @@ MESSAGES: Mapping[str, Mapping[Lang, str]] = {
         "ckb": "نەتوانرا نرخەکەی لە ژمارەکانی سەرچاوەکان هەژمار بکرێت",
         "en": "Its rate could not be computed from the sources' numbers",
     },
+    OUT_OF_RANGE: {
+        "ar": "السعر الوارد من المصادر خارج النطاق المتوقّع لهذه العملة",
+        "ckb": "نرخی سەرچاوەکان لە دەرەوەی مەودای چاوەڕوانکراوی ئەم دراوەیە",
+        "en": "The sources' rate lies outside this currency's expected range",
+    },
     "no_rates": {
         "ar": "لا توجد أسعار متاحة حاليًا",
         "ckb": "ئێستا هیچ نرخێک بەردەست نییە",
@@ -118,7 +124,7 @@ MESSAGES: Mapping[str, Mapping[Lang, str]] = {
     "list_sep": {"ar": "، ", "ckb": "، ", "en": ", "},
 }
 
-REASONS: tuple[str, ...] = (NO_SOURCE, NOT_REACHED, NOT_COMPUTABLE)
+REASONS: tuple[str, ...] = (NO_SOURCE, NOT_REACHED, NOT_COMPUTABLE, OUT_OF_RANGE)
 
 
 def text(key: str, lang: Lang) -> str:
