@@ -81,6 +81,7 @@ class Results:
     variants: Variants | None = None
     workers: int = 1
     rss_idle_mb: float | None = None
+    rss_after_throughput_mb: float | None = None  # the first service, after every throughput run
 
 
 @dataclass(frozen=True)
@@ -360,9 +361,15 @@ def _scenarios(results: Results) -> list[str]:
             "",
             f"{m.requests:,} requests of `/api/v1/rates?symbols=…` over {m.combinations:,} distinct `symbols`"
             f" sets (each asked again only after all the others: every request renders), {m.errors} errors:"
-            f" RSS {m.rss_before_mb:.1f} MB before (after the throughput runs), {m.rss_after_mb:.1f} MB after,"
+            f" RSS {m.rss_before_mb:.1f} MB before, {m.rss_after_mb:.1f} MB after,"
             f" peak (VmHWM, the process's whole life) {m.peak_mb:.1f} MB.",
         ]
+        if results.rss_after_throughput_mb is not None:
+            out.append(
+                "This ran on a fresh service; the one that had answered every throughput and 1,000-connection"
+                f" run above (all the routes, history spans, oEmbed, the compatibility shapes) held"
+                f" {results.rss_after_throughput_mb:.1f} MB at its end."
+            )
         if results.rss_idle_mb is not None:
             out.append(f"A fresh `rates serve`, ready from its stored document, holds {results.rss_idle_mb:.1f} MB.")
         if results.variants is not None:

@@ -103,6 +103,10 @@ def rss_after_start(config: Path, work: Path) -> float:
         stop(service)
 
 
+def rss_mb(service: ServiceProcess) -> float:
+    return rss_kb(service.pid)[0] / 1024
+
+
 def stop(service: ServiceProcess) -> None:
     """SIGTERM, and SIGKILL if it overstays (a parse in a worker thread cannot be interrupted)."""
     try:
