@@ -22,32 +22,39 @@ from bench.variants import Variants
 # What limits a target when it is missed, from profiling (py-spy) and reading nginx's code paths.
 LIMITS = {
     "ratio": (
-        "Under py-spy the service's own code (middleware, handler, picking the prepared headers) is about 7 %"
-        " of the event loop's time, and aiohttp writes the ten headers every answer must carry where the bare"
-        " app sends one; that does not explain the whole gap. Not yet measured: the 5 s housekeeping tick"
-        " (a re-merge in a worker thread, competing for the GIL) and garbage collection over a larger heap."
-        " Both targets share one of two cores with wrk and with other jobs on this machine."
+        "Profiled (py-spy on the running service; the handler timed in a loop in process): choosing the"
+        " answer costs about 1.5 µs over the bare handler's 1.7 µs (the wrapper with the error shape and the"
+        " request count, the snapshot lookup, the headers picked per body). Dropping aiohttp's middleware"
+        " machinery, which wraps every request in two more coroutines, took `/api/v1/rates` from 0.66× to"
+        " about 0.82×; the bare app run with the service's modules and a loaded publisher in its heap loses"
+        " about 4 % by itself. The rest is not attributed to any one line; routes that parse a query or a"
+        " path parameter before the cache lookup (history, oEmbed, the compatibility shapes) pay yarl's"
+        " query parsing and a regular-expression route. Between rounds the figures move by ±5 %. Behind"
+        " deploy/nginx.conf every route runs at nginx's speed, not the service's."
     ),
     "nginx": (
         "A proxy_cache hit costs nginx more than a static file: it computes the cache key, looks it up in"
         " shared memory, opens and reads the cache file's header, re-parses the stored upstream headers"
         " and adds X-Cache-Status; the static server sends a file with sendfile. deploy/nginx-static.conf"
-        " (the publish directory) is the way to static speed."
+        " (the publish directory) is the way to static speed: see the publish ÷ static column."
     ),
     "stall": (
-        "The CBI workbook is parsed by openpyxl (pure Python) in a worker thread: it takes the GIL from the"
-        " event loop in 5 ms slices, so readers queue behind it."
+        "Each refresh re-renders the snapshot (every `fetched_at` moves), and a changed workbook is parsed by"
+        " openpyxl (pure Python) in a worker thread; with wrk on the other core, that CPU is taken from the"
+        " readers, and the thread holds the GIL for whole switch intervals (now 1 ms, was 5 ms: the changing"
+        " case went from 8.9× to about 3.4×). Parsing in a worker process would take it off this core's GIL;"
+        " not done. A real CBI source is fetched hourly and its workbook changes once a day."
     ),
     "c1000": (
-        "wrk keeps 1,000 requests in flight, so p99 is at least 1,000 ÷ throughput (0.2 s here); beyond that,"
-        " one event loop on one core serves the ready connections unevenly, and the bare aiohttp app shows"
-        " the same tail. Several processes (SO_REUSEPORT) or nginx in front are the way to this target."
+        "wrk keeps 1,000 requests in flight, so p99 is at least 1,000 ÷ throughput; p50 stays near that"
+        " (about 55 ms) but a few connections wait seconds: the bare aiohttp app shows the same tail, and no"
+        " listen-queue overflow was counted (nstat), so it is one event loop serving a thousand sockets"
+        " unevenly. Behind deploy/nginx.conf the same 1,000 connections meet the target (row below)."
     ),
     "memory": (
-        "A fresh process holds about 66 MB (Python with aiohttp, pydantic, Babel's CLDR data, jinja2,"
-        " APScheduler). Every one of these requests renders and gzips a new variant (level 9, a few hundred"
-        " kB of zlib state per call) that the 256-entry cache then evicts: the growth is freed memory the C"
-        " allocator keeps; whether it levels off past 100,000 requests was not measured."
+        "A fresh process holds about 69 MB before any request (Python with aiohttp, pydantic, Babel's CLDR"
+        " data, jinja2, APScheduler, uvloop); the bounded caches (256 variants per kind, 512 header sets) add"
+        " a few MB, and freed memory the C allocator keeps adds the rest."
     ),
     "startup": (
         "Importing aiohttp, pydantic, Babel, jinja2 and APScheduler dominates (openpyxl is imported on the"
