@@ -42,8 +42,10 @@ LIMITS = {
         "Each refresh re-renders the snapshot (every `fetched_at` moves), and a changed workbook is parsed by"
         " openpyxl (pure Python) in a worker thread; with wrk on the other core, that CPU is taken from the"
         " readers, and the thread holds the GIL for whole switch intervals (now 1 ms, was 5 ms: the changing"
-        " case went from 8.9× to about 3.4×). Parsing in a worker process would take it off this core's GIL;"
-        " not done. A real CBI source is fetched hourly and its workbook changes once a day."
+        " case went from 8.9× to about 3.4× on a fresh service). The bench's config has a publish directory:"
+        " after the memory run, every change also re-renders and writes the 256 variants left in use."
+        " Parsing in a worker process would take the parse off this core's GIL; not done. A real CBI"
+        " source is fetched hourly and its workbook changes about once a day."
     ),
     "c1000": (
         "wrk keeps 1,000 requests in flight, so p99 is at least 1,000 ÷ throughput; p50 stays near that"
