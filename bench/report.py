@@ -26,7 +26,7 @@ LIMITS = {
         " answer costs about 1.5 µs over the bare handler's 1.7 µs (the wrapper with the error shape and the"
         " request count, the snapshot lookup, the headers picked per body). Dropping aiohttp's middleware"
         " machinery, which wraps every request in two more coroutines, took `/api/v1/rates` from 0.66× to"
-        " about 0.82×; the bare app run with the service's modules and a loaded publisher in its heap loses"
+        " 0.77–0.83× across runs; the bare app run with the service's modules and a loaded publisher in its heap loses"
         " about 4 % by itself. The rest is not attributed to any one line; routes that parse a query or a"
         " path parameter before the cache lookup (history, oEmbed, the compatibility shapes) pay yarl's"
         " query parsing and a regular-expression route. Between rounds the figures move by ±5 %. Behind"
