@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from bench import scenarios, wrk
-from bench.nginx import Nginx, nginx_binary, proxy_config, published_config
+from bench.nginx import ProbedNginx, nginx_binary, proxy_config, published_config
 from bench.report import Results, history_section, markdown
 from bench.serving import Row, Target, discover, measure, static_etag, write_references
 from bench.variants import variants
@@ -183,7 +183,7 @@ class Bench:
         static_url = f"http://127.0.0.1:{static_port}"
         proxy_url = self.proxy_url = f"http://127.0.0.1:{proxy_port}"
         config = proxy_config(self.work / "nginx", proxy_port, service.port, static_port, static_root)
-        self.adopt(Nginx(self.work / "nginx", config, f"{static_url}/{rows[0].file}"))
+        self.adopt(ProbedNginx(self.work / "nginx", config, f"{static_url}/{rows[0].file}"))
         etags = {row.file: static_etag(static_url, row) for row in rows}
         targets = [
             Target("service", lambda r: service.url + r.path, lambda r: r.headers),
@@ -214,7 +214,7 @@ class Bench:
         wait_for(variant.exists, 20, "the widget variant in the publish directory")
         url = f"http://127.0.0.1:{port}"
         nginx_config = published_config(self.work / "nginx-publish", port, service.port, public)
-        self.adopt(Nginx(self.work / "nginx-publish", nginx_config, f"{url}/api/v1/rates"))
+        self.adopt(ProbedNginx(self.work / "nginx-publish", nginx_config, f"{url}/api/v1/rates"))
         return url
 
 

@@ -7,23 +7,18 @@ settings), so the only difference between them is proxy_cache versus a file.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from tests.service_process import ROOT, Process, http_get, wait_for
+from tests.service_process import NGINX, ROOT, Nginx, http_get, wait_for
 
 DEPLOY = ROOT / "deploy"
 
 
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or next(
-        (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-    )
-    if found is None:
+    if NGINX is None:
         raise RuntimeError("nginx is not installed: `sudo apt-get install nginx-light`, then run the bench again")
-    return found
+    return NGINX
 
 
 def _substitute(text: str, replacements: dict[str, str]) -> str:
@@ -92,34 +87,16 @@ def published_config(directory: Path, port: int, service_port: int, published_di
     )
 
 
-class Nginx(Process):
-    """``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'``."""
+class ProbedNginx(Nginx):
+    """The bench's nginx: started once ``probe_url`` (one of its own URLs) answers 200."""
 
     def __init__(self, directory: Path, config: str, probe_url: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / "nginx.conf").write_text(config, encoding="utf-8")
-        binary = nginx_binary()
-        conf = str(directory / "nginx.conf")
-        check = subprocess.run(
-            [binary, "-t", "-p", str(directory), "-c", conf], capture_output=True, text=True, timeout=30, check=False
-        )
-        if check.returncode != 0:
-            raise RuntimeError(f"nginx -t refused the bench config:\n{check.stderr}")
+        nginx_binary()  # a clear error when nginx is missing
+        port = urlsplit(probe_url).port
+        assert port is not None, probe_url
+        super().__init__(directory, port, config, env={})
         self.probe_url = probe_url
-        super().__init__(
-            "nginx", [binary, "-p", str(directory), "-c", conf, "-g", "daemon off;"], directory / "log", {}
-        )
 
     def start(self) -> None:
         super().start()
         wait_for(lambda: self.alive and http_get(self.probe_url, timeout=1).status == 200, 10, "nginx to answer")
-
-    def kill(self) -> None:
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.popen.wait(timeout=5)

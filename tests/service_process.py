@@ -17,6 +17,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -194,6 +195,54 @@ class Process:
 
     def assert_running(self) -> None:
         assert self.alive, f"{self.name} exited with {self.popen and self.popen.poll()}:\n{self.log_tail()}"
+
+
+NGINX = shutil.which("nginx") or next(
+    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
+)
+
+
+class Nginx(Process):
+    """``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'`` on 127.0.0.1:``port``, its config checked first.
+
+    Master and workers share a process group, so a stuck shutdown is ended for all of them.
+    """
+
+    def __init__(self, directory: Path, port: int, config: str, env: Mapping[str, str] | None = None) -> None:
+        assert NGINX is not None, "nginx is not installed (apt-get install nginx-light)"
+        directory.mkdir(parents=True, exist_ok=True)
+        conf = directory / "nginx.conf"
+        conf.write_text(config, encoding="utf-8")
+        argv = [NGINX, "-p", str(directory), "-c", str(conf)]
+        check = subprocess.run([*argv, "-t"], capture_output=True, text=True, timeout=30, check=False)
+        if check.returncode != 0:
+            raise RuntimeError(f"nginx -t refused {conf}:\n{check.stderr}")
+        self.directory = directory
+        self.url = f"http://127.0.0.1:{port}"
+        super().__init__(
+            "nginx", [*argv, "-g", "daemon off;"], directory / "nginx.log", os.environ if env is None else env
+        )
+
+    def kill(self) -> None:
+        """Stop master and workers: SIGTERM, then SIGKILL to the group this process leads."""
+        if self.popen is None or self.popen.poll() is not None:
+            return
+        os.kill(self.pid, signal.SIGTERM)
+        try:
+            self.popen.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.pid, signal.SIGKILL)
+            self.popen.wait(timeout=5)
+
+    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Reply:
+        return http_get(self.url + path, headers)
+
+
+@pytest.fixture
+def nginx_bin() -> str:
+    if NGINX is None:
+        pytest.skip("nginx is not installed (CI installs Debian's nginx-light: apt-get install nginx-light)")
+    return NGINX
 
 
 class UpstreamProcess(Process):

@@ -10,9 +10,6 @@ import gzip
 import http.client
 import json
 import os
-import shutil
-import signal
-import subprocess
 import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
@@ -22,14 +19,13 @@ import pytest
 
 from tests.service_process import (
     ROOT,
-    Process,
+    Nginx,
     Processes,
     Reply,
     ServiceProcess,
     UpstreamProcess,
     cross,
     free_port,
-    http_get,
     rates_config,
     wait_for,
     write_atomically,
@@ -39,9 +35,6 @@ pytest_plugins = ("tests.service_process",)
 pytestmark = pytest.mark.slow
 
 DEPLOYED = ROOT / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None
-)
 GZIP = {"Accept-Encoding": "gzip"}
 PLAIN = {"Accept-Encoding": "identity"}
 
@@ -81,50 +74,9 @@ def nginx_config(directory: Path, listen: int, service_port: int) -> str:
     return text
 
 
-class Nginx(Process):
-    """``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'``: master and workers in their own group."""
-
-    def __init__(self, directory: Path, port: int) -> None:
-        self.directory = directory
-        self.url = f"http://127.0.0.1:{port}"
-        argv = [str(NGINX), "-p", str(directory), "-c", str(directory / "nginx.conf"), "-g", "daemon off;"]
-        super().__init__("nginx", argv, directory / "nginx.log", os.environ)
-
-    def kill(self) -> None:
-        """Stop master and workers: SIGTERM, then SIGKILL to the group this test started."""
-        if self.popen is None or self.popen.poll() is not None:
-            return
-        os.kill(self.pid, signal.SIGTERM)
-        try:
-            self.popen.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.pid, signal.SIGKILL)
-            self.popen.wait(timeout=5)
-
-    def get(self, path: str, headers: Mapping[str, str] | None = None) -> Reply:
-        return http_get(self.url + path, headers)
-
-
-@pytest.fixture
-def nginx_bin() -> str:
-    if NGINX is None:
-        pytest.skip("nginx is not installed (CI installs Debian's nginx-light: apt-get install nginx-light)")
-    return NGINX
-
-
 def start_nginx(processes: Processes, directory: Path, service: ServiceProcess) -> Nginx:
-    directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    (directory / "nginx.conf").write_text(nginx_config(directory, port, service.port), encoding="utf-8")
-    check = subprocess.run(
-        [str(NGINX), "-t", "-p", str(directory), "-c", str(directory / "nginx.conf")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert check.returncode == 0, check.stderr
-    nginx = Nginx(directory, port)
+    nginx = Nginx(directory, port, nginx_config(directory, port, service.port))
     processes.adopt(nginx)
     nginx.start()
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.service_process import (
     ROOT,
+    Nginx,
     Processes,
     ServiceProcess,
     UpstreamProcess,
@@ -21,19 +21,12 @@ from tests.service_process import (
     rates_config,
     wait_for,
 )
-from tests.test_nginx import GZIP, NGINX, PLAIN, Nginx
+from tests.test_nginx import GZIP, PLAIN
 
 pytest_plugins = ("tests.service_process",)
 pytestmark = pytest.mark.slow
 
 DEPLOYED = ROOT / "deploy" / "nginx-static.conf"
-
-
-@pytest.fixture
-def nginx_bin() -> str:
-    if NGINX is None:
-        pytest.skip("nginx is not installed (CI installs Debian's nginx-light: apt-get install nginx-light)")
-    return NGINX
 
 
 def static_config(directory: Path, listen: int, service_port: int, public: Path) -> str:
@@ -61,19 +54,8 @@ def static_config(directory: Path, listen: int, service_port: int, public: Path)
 
 
 def start_static_nginx(processes: Processes, directory: Path, service: ServiceProcess, public: Path) -> Nginx:
-    directory.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    conf = directory / "nginx.conf"
-    conf.write_text(static_config(directory, port, service.port, public), encoding="utf-8")
-    check = subprocess.run(
-        [str(NGINX), "-t", "-p", str(directory), "-c", str(conf)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert check.returncode == 0, check.stderr
-    nginx = Nginx(directory, port)
+    nginx = Nginx(directory, port, static_config(directory, port, service.port, public))
     processes.adopt(nginx)
     nginx.start()
     wait_for(lambda: nginx.get("/healthz").status == 200, 10, "nginx to proxy /healthz")
