@@ -6,43 +6,16 @@ settings), so the only difference between them is proxy_cache versus a file.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.service_process import NGINX, ROOT, Nginx, http_get, wait_for
-
-DEPLOY = ROOT / "deploy"
+from tests.service_process import NGINX, Nginx, deployed_nginx, http_get, wait_for
 
 
 def nginx_binary() -> str:
     if NGINX is None:
         raise RuntimeError("nginx is not installed: `sudo apt-get install nginx-light`, then run the bench again")
     return NGINX
-
-
-def _substitute(text: str, replacements: dict[str, str]) -> str:
-    for old, new in replacements.items():
-        if old not in text:
-            raise RuntimeError(f"deploy config no longer has {old!r}: update bench/nginx.py")
-        text = text.replace(old, new)
-    return text
-
-
-def _common(directory: Path) -> dict[str, str]:
-    return {
-        "user www-data;": "user root;" if os.geteuid() == 0 else "",
-        "worker_processes auto;": "worker_processes 1;",
-        "pid /run/nginx.pid;": f"pid {directory}/nginx.pid;",
-        "error_log /var/log/nginx/error.log warn;": f"error_log {directory}/error.log warn;",
-        "access_log /var/log/nginx/access.log;": (
-            f"access_log {directory}/access.log;\n"
-            f"    client_body_temp_path {directory}/body;\n    proxy_temp_path {directory}/proxy;\n"
-            f"    fastcgi_temp_path {directory}/fastcgi;\n    uwsgi_temp_path {directory}/uwsgi;\n"
-            f"    scgi_temp_path {directory}/scgi;"
-        ),
-        "listen [::]:80;": "",
-    }
 
 
 def static_server(port: int, root: Path) -> str:
@@ -59,15 +32,8 @@ def static_server(port: int, root: Path) -> str:
 
 def proxy_config(directory: Path, port: int, service_port: int, static_port: int, static_root: Path) -> str:
     """deploy/nginx.conf in front of the service, plus the static reference server."""
-    text = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
-    text = _substitute(
-        text,
-        {
-            **_common(directory),
-            "/var/cache/nginx/rates": f"{directory}/cache",
-            "server 127.0.0.1:8080": f"server 127.0.0.1:{service_port}",
-            "listen 80;": f"listen 127.0.0.1:{port};",
-        },
+    text = deployed_nginx(
+        "nginx.conf", directory, port, service_port, {"/var/cache/nginx/rates": f"{directory}/cache"}, log_level="warn"
     )
     head, _, tail = text.rpartition("}")  # the http block's closing brace
     return head + static_server(static_port, static_root) + "}" + tail
@@ -75,16 +41,8 @@ def proxy_config(directory: Path, port: int, service_port: int, static_port: int
 
 def published_config(directory: Path, port: int, service_port: int, published_dir: Path) -> str:
     """deploy/nginx-static.conf: the service's publish directory, falling back to the service."""
-    text = (DEPLOY / "nginx-static.conf").read_text(encoding="utf-8")
-    return _substitute(
-        text,
-        {
-            **_common(directory),
-            "/var/lib/rates/public": str(published_dir),
-            "server 127.0.0.1:8080": f"server 127.0.0.1:{service_port}",
-            "listen 80;": f"listen 127.0.0.1:{port};",
-        },
-    )
+    replacements = {"/var/lib/rates/public": str(published_dir)}
+    return deployed_nginx("nginx-static.conf", directory, port, service_port, replacements, log_level="warn")
 
 
 class ProbedNginx(Nginx):

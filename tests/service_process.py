@@ -202,6 +202,41 @@ NGINX = shutil.which("nginx") or next(
 )
 
 
+def deployed_nginx(
+    name: str,
+    directory: Path,
+    listen: int,
+    service_port: int,
+    replacements: Mapping[str, str],
+    *,
+    log_level: str = "info",
+) -> str:
+    """``deploy/<name>`` made to run here: paths under ``directory``, loopback ports, one worker.
+
+    Every text replaced must be in the shipped file, so a changed deploy config fails loudly.
+    """
+    text = (ROOT / "deploy" / name).read_text(encoding="utf-8")
+    local = {
+        "user www-data;": "user root;" if os.geteuid() == 0 else "",  # as root, workers must use tmp dirs
+        "worker_processes auto;": "worker_processes 1;",
+        "pid /run/nginx.pid;": f"pid {directory}/nginx.pid;",
+        "error_log /var/log/nginx/error.log warn;": f"error_log {directory}/error.log {log_level};",
+        "access_log /var/log/nginx/access.log;": (
+            f"access_log {directory}/access.log;\n"
+            f"    client_body_temp_path {directory}/body;\n    proxy_temp_path {directory}/proxy;\n"
+            f"    fastcgi_temp_path {directory}/fastcgi;\n    uwsgi_temp_path {directory}/uwsgi;\n"
+            f"    scgi_temp_path {directory}/scgi;"
+        ),
+        "server 127.0.0.1:8080": f"server 127.0.0.1:{service_port}",
+        "listen 80;": f"listen 127.0.0.1:{listen};",
+        "listen [::]:80;": "",
+    }
+    for old, new in {**local, **replacements}.items():
+        assert old in text, f"deploy/{name} no longer has {old!r}: update its test and bench/nginx.py"
+        text = text.replace(old, new)
+    return text
+
+
 class Nginx(Process):
     """``nginx -p DIR -c DIR/nginx.conf -g 'daemon off;'`` on 127.0.0.1:``port``, its config checked first.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
 import urllib.parse
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from tests.service_process import (
-    ROOT,
     Nginx,
     Processes,
     Reply,
     ServiceProcess,
     UpstreamProcess,
     cross,
+    deployed_nginx,
     free_port,
     rates_config,
     wait_for,
@@ -34,36 +33,23 @@ from tests.service_process import (
 pytest_plugins = ("tests.service_process",)
 pytestmark = pytest.mark.slow
 
-DEPLOYED = ROOT / "deploy" / "nginx.conf"
 GZIP = {"Accept-Encoding": "gzip"}
 PLAIN = {"Accept-Encoding": "identity"}
 
 
 def nginx_config(directory: Path, listen: int, service_port: int) -> str:
     """deploy/nginx.conf with this test's port, service and files; every target must exist."""
-    text = DEPLOYED.read_text(encoding="utf-8")
-    user = "user root;" if os.geteuid() == 0 else ""  # as root, workers must be able to use tmp dirs
-    replacements = {
-        "user www-data;": user,
-        "worker_processes auto;": "worker_processes 1;",
-        "pid /run/nginx.pid;": f"pid {directory}/nginx.pid;",
-        "error_log /var/log/nginx/error.log warn;": f"error_log {directory}/error.log info;",
-        "access_log /var/log/nginx/access.log;": (
-            f"access_log {directory}/access.log;\n"
-            f"    client_body_temp_path {directory}/body;\n    proxy_temp_path {directory}/proxy;\n"
-            f"    fastcgi_temp_path {directory}/fastcgi;\n    uwsgi_temp_path {directory}/uwsgi;\n"
-            f"    scgi_temp_path {directory}/scgi;"
-        ),
-        "/var/cache/nginx/rates": f"{directory}/cache",
-        "server 127.0.0.1:8080": f"server 127.0.0.1:{service_port}",
-        "listen 80;": f"listen 127.0.0.1:{listen};",
-        "listen [::]:80;": "",
-        "proxy_cache_valid 200 1m;": "proxy_cache_valid 200 1s;",
-        "include /etc/nginx/rates-allow.d/*.conf;": f"include {directory}/allow.d/*.conf;",
-    }
-    for old, new in replacements.items():
-        assert old in text, f"deploy/nginx.conf no longer has {old!r}: update this test"
-        text = text.replace(old, new)
+    text = deployed_nginx(
+        "nginx.conf",
+        directory,
+        listen,
+        service_port,
+        {
+            "/var/cache/nginx/rates": f"{directory}/cache",
+            "proxy_cache_valid 200 1m;": "proxy_cache_valid 200 1s;",
+            "include /etc/nginx/rates-allow.d/*.conf;": f"include {directory}/allow.d/*.conf;",
+        },
+    )
     for directive in (
         "proxy_cache rates;",
         "proxy_cache_use_stale error timeout updating http_500 http_502 http_503 http_504;",

@@ -6,17 +6,16 @@ The nginx config is deploy/nginx-static.conf itself with only ports and paths su
 from __future__ import annotations
 
 import gzip
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.service_process import (
-    ROOT,
     Nginx,
     Processes,
     ServiceProcess,
     UpstreamProcess,
+    deployed_nginx,
     free_port,
     rates_config,
     wait_for,
@@ -26,31 +25,9 @@ from tests.test_nginx import GZIP, PLAIN
 pytest_plugins = ("tests.service_process",)
 pytestmark = pytest.mark.slow
 
-DEPLOYED = ROOT / "deploy" / "nginx-static.conf"
-
 
 def static_config(directory: Path, listen: int, service_port: int, public: Path) -> str:
-    text = DEPLOYED.read_text(encoding="utf-8")
-    replacements = {
-        "user www-data;": "user root;" if os.geteuid() == 0 else "",
-        "worker_processes auto;": "worker_processes 1;",
-        "pid /run/nginx.pid;": f"pid {directory}/nginx.pid;",
-        "error_log /var/log/nginx/error.log warn;": f"error_log {directory}/error.log info;",
-        "access_log /var/log/nginx/access.log;": (
-            f"access_log {directory}/access.log;\n"
-            f"    client_body_temp_path {directory}/body;\n    proxy_temp_path {directory}/proxy;\n"
-            f"    fastcgi_temp_path {directory}/fastcgi;\n    uwsgi_temp_path {directory}/uwsgi;\n"
-            f"    scgi_temp_path {directory}/scgi;"
-        ),
-        "/var/lib/rates/public": str(public),
-        "server 127.0.0.1:8080": f"server 127.0.0.1:{service_port}",
-        "listen 80;": f"listen 127.0.0.1:{listen};",
-        "listen [::]:80;": "",
-    }
-    for old, new in replacements.items():
-        assert old in text, f"deploy/nginx-static.conf no longer has {old!r}: update this test"
-        text = text.replace(old, new)
-    return text
+    return deployed_nginx("nginx-static.conf", directory, listen, service_port, {"/var/lib/rates/public": str(public)})
 
 
 def start_static_nginx(processes: Processes, directory: Path, service: ServiceProcess, public: Path) -> Nginx:
