@@ -206,10 +206,6 @@ def items_record(items: Mapping[str, Any], write: Any) -> Record:
 # History ---------------------------------------------------------------------------------
 
 
-def history_record(series: Mapping[date, Decimal]) -> Record:
-    return {"points": {day.isoformat(): str(rate) for day, rate in sorted(series.items())}}
-
-
 def history(record: Record) -> dict[date, Decimal]:
     points = record.get("points", {k: v for k, v in record.items() if k != "v"})
     return {date.fromisoformat(day): _decimal(rate) for day, rate in points.items()}

@@ -67,7 +67,3 @@ def answer(table: Table, base: str, symbols: frozenset[str] | None) -> dict[str,
 
 def currencies(names: Mapping[str, str]) -> dict[str, str]:
     return {code: names[code] for code in sorted(names)}
-
-
-def route_not_found() -> Refusal:
-    return error(404, "not_found", "Client requested a non-existent resource or route.")
