@@ -37,6 +37,7 @@ class Publisher:
         self.metrics = Metrics()
         self.snapshot: Snapshot | None = None  # None until a first document exists: /readyz says so
         self.source_report: list[dict[str, Any]] = []
+        self.next_update: datetime | None = None  # the earliest next run in that report
         self.store_problem: str | None = None  # /readyz answers 503 with it
         self.mirror: Mirror | None = None
         self.mirror_settings: object = None
@@ -106,6 +107,8 @@ class Publisher:
 
         report = await asyncio.to_thread(record_and_report)
         self.source_report = [{**entry, "store": problem} for entry in report]
+        runs = [datetime.fromisoformat(e["next_run"].replace("Z", "+00:00")) for e in report if e["next_run"]]
+        self.next_update = min(runs, default=None)
 
     def store_condition(self, problem: str | None) -> None:
         """The store's state as ``/readyz``, ``/api/v1/sources`` and the metrics tell it."""

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import wraps
-from typing import Any
 
 from aiohttp import web
 
@@ -34,7 +33,6 @@ class Compat:
     def __init__(self, publisher: Publisher) -> None:
         self.publisher = publisher
         self._views: tuple[Snapshot, CompatViews] | None = None
-        self._next_update: tuple[list[dict[str, Any]], datetime | None] | None = None
 
     def views(self, not_ready: Refusal) -> CompatViews:
         published = self.publisher.snapshot
@@ -47,15 +45,6 @@ class Compat:
 
     def prepared(self, request: web.Request, body: Body) -> web.StreamResponse:
         return self.publisher.responder.respond(request, body)
-
-    def next_update(self) -> datetime | None:
-        """The earliest next run of any source: when the rates may next change."""
-        report = self.publisher.source_report  # a new list each time the report is rebuilt
-        if self._next_update is None or self._next_update[0] is not report:
-            runs = [s.get("next_run") for s in report]
-            moments = [datetime.fromisoformat(r.replace("Z", "+00:00")).astimezone(UTC) for r in runs if r]
-            self._next_update = (report, min(moments, default=None))
-        return self._next_update[1]
 
 
 COMPAT = web.AppKey("compat", Compat)
@@ -204,7 +193,7 @@ def exchangerate_latest(request: web.Request, compat: Compat) -> Body:
     base = request.match_info["base"].upper()
     if len(base) != 3:
         raise exchangerate_api.unsupported_code()
-    return compat.views(_ER_NOT_READY).exchangerate_api(base, compat.next_update())
+    return compat.views(_ER_NOT_READY).exchangerate_api(base, compat.publisher.next_update)
 
 
 ROUTES: list[tuple[str, Answer | Handler]] = [
